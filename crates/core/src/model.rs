@@ -1,0 +1,623 @@
+//! The compiled tabular MDP (compressed sparse rows) and the only way to make one: the builder.
+//!
+//! **A `TabularMdp` is always valid**: it is built only by [`MdpBuilder::build`], which checks
+//! every rule of PRODUCT.md's "Model semantics" and merges repeated outcomes.
+
+use crate::error::{BuildError, Field, ModelError};
+use crate::ids::{ActionId, StateId};
+use std::ops::Range;
+
+/// How strictly a model is checked.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct ValidationOptions {
+    /// Largest allowed `|Σ_s' p(s'|s,a) − 1|`. Default 1e-9; Cassandra files use 1e-5.
+    pub probability_tolerance: f64,
+}
+
+impl Default for ValidationOptions {
+    fn default() -> Self {
+        ValidationOptions {
+            probability_tolerance: 1e-9,
+        }
+    }
+}
+
+impl ValidationOptions {
+    /// Options with the given probability-sum tolerance.
+    pub fn with_tolerance(probability_tolerance: f64) -> Self {
+        ValidationOptions {
+            probability_tolerance,
+        }
+    }
+}
+
+/// One outcome of a (state, action): next state, probability and reward.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Outcome {
+    /// The state reached.
+    pub next: StateId,
+    /// Its probability.
+    pub probability: f64,
+    /// The reward collected on this transition (probability-weighted mean of merged rows).
+    pub reward: f64,
+}
+
+/// What the builder did besides copying: shown by `decide info`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BuildSummary {
+    /// Rows given to the builder.
+    pub rows: u64,
+    /// Rows whose (state, action, next state) key had appeared before: merged into it.
+    pub merged_duplicates: u64,
+    /// Distinct keys that appeared more than once.
+    pub duplicate_keys: u64,
+    /// Of those, keys whose rows carried different rewards (merged by probability weight).
+    pub mixed_reward_keys: u64,
+    /// Outcomes with probability exactly 0 after merging (dropped; they change nothing).
+    pub zero_probability_outcomes: u64,
+    /// Largest `|Σ p − 1|` over all (state, action).
+    pub max_probability_sum_deviation: f64,
+}
+
+/// A finite MDP in compressed sparse rows: states → their available actions ("pairs") →
+/// outcomes. Ids are `u32`; expected rewards `r(s,a)` are pre-reduced for solving while the
+/// per-outcome rewards are kept for simulation and output.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TabularMdp {
+    n_states: u32,
+    n_actions: u32,
+    /// `state_pairs[s]..state_pairs[s+1]` are the pairs of state `s`, by increasing action.
+    state_pairs: Vec<usize>,
+    pair_action: Vec<u32>,
+    /// `pair_outcomes[k]..pair_outcomes[k+1]` are the outcomes of pair `k`, by increasing next.
+    pair_outcomes: Vec<usize>,
+    pair_reward: Vec<f64>,
+    next: Vec<u32>,
+    probability: Vec<f64>,
+    reward: Vec<f64>,
+    terminal: Vec<bool>,
+    max_outcomes: usize,
+    state_names: Option<Vec<String>>,
+    action_names: Option<Vec<String>>,
+}
+
+/// Borrowed raw arrays of a [`TabularMdp`], for kernels that must not pay for iterators.
+#[derive(Clone, Copy, Debug)]
+pub struct CsrView<'a> {
+    /// Pair range of each state (length `n_states + 1`).
+    pub state_pairs: &'a [usize],
+    /// Action id of each pair.
+    pub pair_action: &'a [u32],
+    /// Outcome range of each pair (length `n_pairs + 1`).
+    pub pair_outcomes: &'a [usize],
+    /// Expected one-step reward `r(s,a)` of each pair.
+    pub pair_reward: &'a [f64],
+    /// Next state of each outcome.
+    pub next: &'a [u32],
+    /// Probability of each outcome.
+    pub probability: &'a [f64],
+}
+
+impl TabularMdp {
+    /// Number of states.
+    pub fn n_states(&self) -> usize {
+        self.n_states as usize
+    }
+    /// Number of action ids (`0..n_actions`); a state may have only some of them.
+    pub fn n_actions(&self) -> usize {
+        self.n_actions as usize
+    }
+    /// Number of available (state, action) pairs.
+    pub fn n_pairs(&self) -> usize {
+        self.pair_action.len()
+    }
+    /// Number of stored outcomes (after merging).
+    pub fn n_transitions(&self) -> usize {
+        self.next.len()
+    }
+    /// Largest number of outcomes of one pair.
+    pub fn max_outcomes(&self) -> usize {
+        self.max_outcomes
+    }
+    /// The raw arrays.
+    pub fn csr(&self) -> CsrView<'_> {
+        CsrView {
+            state_pairs: &self.state_pairs,
+            pair_action: &self.pair_action,
+            pair_outcomes: &self.pair_outcomes,
+            pair_reward: &self.pair_reward,
+            next: &self.next,
+            probability: &self.probability,
+        }
+    }
+    /// The pair indices of `state`.
+    pub fn pairs(&self, state: StateId) -> Range<usize> {
+        self.state_pairs[state.index()]..self.state_pairs[state.index() + 1]
+    }
+    /// The action of pair `k`.
+    pub fn pair_action(&self, k: usize) -> ActionId {
+        ActionId(self.pair_action[k])
+    }
+    /// Expected one-step reward of pair `k`.
+    pub fn pair_reward(&self, k: usize) -> f64 {
+        self.pair_reward[k]
+    }
+    /// The actions available in `state`, increasing.
+    pub fn actions(&self, state: StateId) -> impl Iterator<Item = ActionId> + '_ {
+        self.pairs(state).map(|k| ActionId(self.pair_action[k]))
+    }
+    /// The pair index of (state, action), if the action is available there.
+    pub fn pair_of(&self, state: StateId, action: ActionId) -> Option<usize> {
+        let range = self.pairs(state);
+        let start = range.start;
+        self.pair_action[range]
+            .binary_search(&action.0)
+            .ok()
+            .map(|i| start + i)
+    }
+    /// The outcomes of pair `k`.
+    pub fn outcomes(&self, k: usize) -> impl Iterator<Item = Outcome> + '_ {
+        (self.pair_outcomes[k]..self.pair_outcomes[k + 1]).map(|j| Outcome {
+            next: StateId(self.next[j]),
+            probability: self.probability[j],
+            reward: self.reward[j],
+        })
+    }
+    /// Whether `state` is terminal (no actions; its value is 0).
+    pub fn is_terminal(&self, state: StateId) -> bool {
+        self.terminal[state.index()]
+    }
+    /// Names of the states, when the model gave them.
+    pub fn state_names(&self) -> Option<&[String]> {
+        self.state_names.as_deref()
+    }
+    /// Names of the actions, when the model gave them.
+    pub fn action_names(&self) -> Option<&[String]> {
+        self.action_names.as_deref()
+    }
+    /// Bytes held by the arrays of this model.
+    pub fn memory_bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.state_pairs.len() * size_of::<usize>()
+            + self.pair_action.len() * size_of::<u32>()
+            + self.pair_outcomes.len() * size_of::<usize>()
+            + self.pair_reward.len() * size_of::<f64>()
+            + self.next.len() * size_of::<u32>()
+            + self.probability.len() * size_of::<f64>()
+            + self.reward.len() * size_of::<f64>()
+            + self.terminal.len()
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Row {
+    state: u32,
+    action: u32,
+    next: u32,
+    probability: f64,
+    reward: f64,
+    origin: u64,
+}
+
+/// Collects outcome rows, then checks and compiles them into a [`TabularMdp`].
+///
+/// Rows may come in any order; repeated `(state, action, next)` rows are merged at
+/// [`build`](Self::build): probabilities add, rewards are probability-weighted.
+#[derive(Clone, Debug, Default)]
+pub struct MdpBuilder {
+    rows: Vec<Row>,
+    n_states: Option<u32>,
+    n_actions: Option<u32>,
+    terminal: Vec<u32>,
+    options: ValidationOptions,
+    state_names: Option<Vec<String>>,
+    action_names: Option<Vec<String>>,
+    max_id_seen: (u32, u32),
+}
+
+/// The largest count of states or actions: ids are `u32` and one value is kept free.
+pub const MAX_IDS: u64 = u32::MAX as u64;
+
+fn checked_count(what: &'static str, count: u64) -> Result<u32, ModelError> {
+    if count > MAX_IDS {
+        return Err(ModelError::TooLarge {
+            what,
+            count,
+            max: MAX_IDS,
+        });
+    }
+    Ok(count as u32)
+}
+
+impl MdpBuilder {
+    /// An empty builder with default validation.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the validation options.
+    pub fn options(&mut self, options: ValidationOptions) -> &mut Self {
+        self.options = options;
+        self
+    }
+
+    /// Declares the number of states; rows naming a state at or beyond it are rejected.
+    /// Without it, the count is one more than the largest id seen.
+    pub fn declare_states(&mut self, n_states: u64) -> Result<&mut Self, ModelError> {
+        self.n_states = Some(checked_count("state", n_states)?);
+        Ok(self)
+    }
+
+    /// Declares the number of actions (see [`declare_states`](Self::declare_states)).
+    pub fn declare_actions(&mut self, n_actions: u64) -> Result<&mut Self, ModelError> {
+        self.n_actions = Some(checked_count("action", n_actions)?);
+        Ok(self)
+    }
+
+    /// The declared number of states, if any.
+    pub fn declared_states(&self) -> Option<u64> {
+        self.n_states.map(u64::from)
+    }
+
+    /// Gives names to the states (index order).
+    pub fn state_names(&mut self, names: Vec<String>) -> &mut Self {
+        self.state_names = Some(names);
+        self
+    }
+
+    /// Gives names to the actions (index order).
+    pub fn action_names(&mut self, names: Vec<String>) -> &mut Self {
+        self.action_names = Some(names);
+        self
+    }
+
+    /// Marks a state terminal: it may have no actions, and its value is 0.
+    pub fn mark_terminal(&mut self, state: u64) -> Result<&mut Self, ModelError> {
+        let s = self.check_state("state", state)?;
+        self.terminal.push(s);
+        Ok(self)
+    }
+
+    /// Number of rows added so far.
+    pub fn n_rows(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Reserves room for `additional` more rows.
+    pub fn reserve(&mut self, additional: usize) {
+        self.rows.reserve(additional);
+    }
+
+    fn check_state(&self, role: &'static str, id: u64) -> Result<u32, ModelError> {
+        let limit = self.n_states.map_or(MAX_IDS, u64::from);
+        if id >= limit {
+            return Err(ModelError::StateOutOfRange {
+                role,
+                id,
+                n_states: limit,
+            });
+        }
+        Ok(id as u32)
+    }
+
+    fn check_action(&self, id: u64) -> Result<u32, ModelError> {
+        let limit = self.n_actions.map_or(MAX_IDS, u64::from);
+        if id >= limit {
+            return Err(ModelError::ActionOutOfRange {
+                id,
+                n_actions: limit,
+            });
+        }
+        Ok(id as u32)
+    }
+
+    /// Adds one outcome row. Ids, finiteness and `0 ≤ p ≤ 1` are checked now; sums at build.
+    pub fn add(
+        &mut self,
+        state: u64,
+        action: u64,
+        next: u64,
+        probability: f64,
+        reward: f64,
+    ) -> Result<(), ModelError> {
+        self.add_at(state, action, next, probability, reward, 0)
+    }
+
+    /// Like [`add`](Self::add), tagging the row with an origin (a 1-based line number) that
+    /// [`BuildError::origin`] reports if this row's (state, action) turns out to be invalid.
+    pub fn add_at(
+        &mut self,
+        state: u64,
+        action: u64,
+        next: u64,
+        probability: f64,
+        reward: f64,
+        origin: u64,
+    ) -> Result<(), ModelError> {
+        let s = self.check_state("state", state)?;
+        let a = self.check_action(action)?;
+        let n = self.check_state("next state", next)?;
+        let (sid, aid) = (StateId(s), ActionId(a));
+        if !probability.is_finite() {
+            return Err(ModelError::NonFinite {
+                state: sid,
+                action: aid,
+                field: Field::Probability,
+                value: probability,
+            });
+        }
+        if !reward.is_finite() {
+            return Err(ModelError::NonFinite {
+                state: sid,
+                action: aid,
+                field: Field::Reward,
+                value: reward,
+            });
+        }
+        if !(0.0..=1.0).contains(&probability) {
+            return Err(ModelError::ProbabilityOutOfRange {
+                state: sid,
+                action: aid,
+                next: StateId(n),
+                probability,
+            });
+        }
+        self.max_id_seen.0 = self.max_id_seen.0.max(s.max(n));
+        self.max_id_seen.1 = self.max_id_seen.1.max(a);
+        self.rows.push(Row {
+            state: s,
+            action: a,
+            next: n,
+            // -0.0 and 0.0 mean the same; store +0.0 so output never shows "-0".
+            probability: probability + 0.0,
+            reward,
+            origin,
+        });
+        Ok(())
+    }
+
+    /// Checks the rows against the model semantics, merges repeated outcomes, and compiles.
+    pub fn build(self) -> Result<(TabularMdp, BuildSummary), BuildError> {
+        let MdpBuilder {
+            mut rows,
+            n_states,
+            n_actions,
+            terminal,
+            options,
+            state_names,
+            action_names,
+            max_id_seen,
+        } = self;
+        let inferred_states = if rows.is_empty() && terminal.is_empty() {
+            0
+        } else {
+            max_id_seen.0 as u64 + 1
+        }
+        .max(terminal.iter().map(|&t| t as u64 + 1).max().unwrap_or(0));
+        let n_states = match n_states {
+            Some(n) => n,
+            None => checked_count("state", inferred_states)?,
+        };
+        if n_states == 0 {
+            return Err(ModelError::Empty.into());
+        }
+        let n_actions = match n_actions {
+            Some(n) => n,
+            None if rows.is_empty() => 0,
+            None => checked_count("action", max_id_seen.1 as u64 + 1)?,
+        };
+        let key = |r: &Row| (r.state, r.action, r.next);
+        if !rows.windows(2).all(|w| key(&w[0]) <= key(&w[1])) {
+            // Stable: rows with the same key stay in file order, so merging is deterministic.
+            rows.sort_by_key(key);
+        }
+
+        let mut summary = BuildSummary {
+            rows: rows.len() as u64,
+            ..BuildSummary::default()
+        };
+        let mut is_terminal = vec![false; n_states as usize];
+        for t in terminal {
+            is_terminal[t as usize] = true;
+        }
+        let mut state_pairs = Vec::with_capacity(n_states as usize + 1);
+        let mut pair_action = Vec::new();
+        let mut pair_outcomes = vec![0usize];
+        let mut pair_reward = Vec::new();
+        let mut next = Vec::with_capacity(rows.len());
+        let mut probability = Vec::with_capacity(rows.len());
+        let mut reward = Vec::with_capacity(rows.len());
+        let mut max_outcomes = 0usize;
+
+        let mut i = 0;
+        for s in 0..n_states {
+            state_pairs.push(pair_action.len());
+            let state_start = i;
+            while i < rows.len() && rows[i].state == s {
+                let a = rows[i].action;
+                let pair_start = i;
+                let mut first_origin = rows[i].origin;
+                let mut sum = 0.0;
+                let mut expected = 0.0;
+                let outcomes_before = next.len();
+                while i < rows.len() && rows[i].state == s && rows[i].action == a {
+                    let n = rows[i].next;
+                    let key_start = i;
+                    let mut p = 0.0;
+                    let mut pr = 0.0;
+                    while i < rows.len()
+                        && rows[i].state == s
+                        && rows[i].action == a
+                        && rows[i].next == n
+                    {
+                        p += rows[i].probability;
+                        pr += rows[i].probability * rows[i].reward;
+                        if rows[i].origin != 0 && (first_origin == 0 || rows[i].origin < first_origin) {
+                            first_origin = rows[i].origin;
+                        }
+                        i += 1;
+                    }
+                    let count = (i - key_start) as u64;
+                    if count > 1 {
+                        summary.merged_duplicates += count - 1;
+                        summary.duplicate_keys += 1;
+                        let r0 = rows[key_start].reward;
+                        if rows[key_start..i].iter().any(|r| r.reward != r0) {
+                            summary.mixed_reward_keys += 1;
+                        }
+                    }
+                    sum += p;
+                    expected += pr;
+                    if p > 0.0 {
+                        next.push(n);
+                        probability.push(p);
+                        reward.push(if count == 1 {
+                            rows[key_start].reward
+                        } else {
+                            pr / p
+                        });
+                    } else {
+                        summary.zero_probability_outcomes += 1;
+                    }
+                }
+                let deviation = (sum - 1.0).abs();
+                summary.max_probability_sum_deviation =
+                    summary.max_probability_sum_deviation.max(deviation);
+                if deviation > options.probability_tolerance || sum.is_nan() {
+                    return Err(BuildError {
+                        origin: (first_origin != 0).then_some(first_origin),
+                        error: ModelError::ProbabilitySum {
+                            state: StateId(s),
+                            action: ActionId(a),
+                            sum,
+                            tolerance: options.probability_tolerance,
+                        },
+                    });
+                }
+                let _ = pair_start;
+                max_outcomes = max_outcomes.max(next.len() - outcomes_before);
+                pair_action.push(a);
+                pair_reward.push(expected);
+                pair_outcomes.push(next.len());
+            }
+            if i == state_start && !is_terminal[s as usize] {
+                return Err(ModelError::NoActions { state: StateId(s) }.into());
+            }
+            if is_terminal[s as usize] && i > state_start {
+                // A terminal state keeps no actions: its value is fixed at 0.
+                pair_action.truncate(state_pairs[s as usize]);
+                pair_reward.truncate(state_pairs[s as usize]);
+                pair_outcomes.truncate(state_pairs[s as usize] + 1);
+                let keep = *pair_outcomes.last().unwrap_or(&0);
+                next.truncate(keep);
+                probability.truncate(keep);
+                reward.truncate(keep);
+            }
+        }
+        state_pairs.push(pair_action.len());
+        debug_assert_eq!(i, rows.len(), "every row belongs to a state below n_states");
+
+        Ok((
+            TabularMdp {
+                n_states,
+                n_actions,
+                state_pairs,
+                pair_action,
+                pair_outcomes,
+                pair_reward,
+                next,
+                probability,
+                reward,
+                terminal: is_terminal,
+                max_outcomes,
+                state_names,
+                action_names,
+            },
+            summary,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merges_duplicates_by_probability_weight() {
+        let mut b = MdpBuilder::new();
+        b.add(0, 0, 1, 0.25, 0.0).unwrap();
+        b.add(0, 0, 1, 0.25, 1.0).unwrap();
+        b.add(0, 0, 0, 0.5, 2.0).unwrap();
+        b.add(1, 0, 1, 1.0, 0.0).unwrap();
+        let (m, s) = b.build().unwrap();
+        assert_eq!(s.merged_duplicates, 1);
+        assert_eq!(s.duplicate_keys, 1);
+        assert_eq!(s.mixed_reward_keys, 1);
+        let k = m.pair_of(StateId(0), ActionId(0)).unwrap();
+        let outs: Vec<_> = m.outcomes(k).collect();
+        assert_eq!(outs.len(), 2);
+        assert_eq!(outs[1].next, StateId(1));
+        assert_eq!(outs[1].probability, 0.5);
+        assert_eq!(outs[1].reward, 0.5);
+        assert_eq!(m.pair_reward(k), 0.25 + 1.0);
+    }
+
+    #[test]
+    fn accepts_rounding_rejects_real_deviation() {
+        let mut b = MdpBuilder::new();
+        for n in 0..10 {
+            b.add(0, 0, n, 0.1, 0.0).unwrap();
+        }
+        for n in 1..10 {
+            b.mark_terminal(n).unwrap();
+        }
+        assert!(b.build().is_ok());
+
+        let mut b = MdpBuilder::new();
+        b.add_at(0, 0, 0, 0.49, 0.0, 7).unwrap();
+        b.add_at(0, 0, 0, 0.49, 0.0, 8).unwrap();
+        let e = b.build().unwrap_err();
+        assert_eq!(e.origin, Some(7));
+        assert!(e.to_string().contains("sum to 0.98"), "{e}");
+    }
+
+    #[test]
+    fn rejects_each_bad_number() {
+        let mut b = MdpBuilder::new();
+        assert!(matches!(
+            b.add(0, 0, 0, -0.1, 0.0),
+            Err(ModelError::ProbabilityOutOfRange { .. })
+        ));
+        assert!(matches!(
+            b.add(0, 0, 0, 1.0, f64::NAN),
+            Err(ModelError::NonFinite { field: Field::Reward, .. })
+        ));
+        assert!(matches!(
+            b.add(0, 0, 0, f64::INFINITY, 0.0),
+            Err(ModelError::NonFinite { field: Field::Probability, .. })
+        ));
+        b.declare_states(2).unwrap();
+        let e = b.add(0, 0, 2, 1.0, 0.0).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "next state 2 is out of range (the model has 2 states, ids 0..2)"
+        );
+        assert!(b.declare_states(5_000_000_000).is_err());
+    }
+
+    #[test]
+    fn state_without_actions_is_an_error_unless_terminal() {
+        let mut b = MdpBuilder::new();
+        b.declare_states(2).unwrap();
+        b.add(0, 0, 1, 1.0, 0.0).unwrap();
+        assert_eq!(
+            b.clone().build().unwrap_err().error,
+            ModelError::NoActions { state: StateId(1) }
+        );
+        b.mark_terminal(1).unwrap();
+        let (m, _) = b.build().unwrap();
+        assert!(m.is_terminal(StateId(1)));
+        assert_eq!(m.pairs(StateId(1)).len(), 0);
+    }
+}

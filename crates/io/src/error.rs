@@ -1,0 +1,91 @@
+//! Read and write errors, with the file and line they concern.
+
+use decide_core::{BuildError, ModelError};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// What went wrong while reading.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReadErrorKind {
+    /// The file could not be opened or read.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// A field is not what its column requires.
+    #[error("{column}: {found:?} is not {expected}")]
+    Syntax {
+        /// The column or field name.
+        column: String,
+        /// The text found (shortened when long).
+        found: String,
+        /// What was expected ("a non-negative integer", "a number").
+        expected: &'static str,
+    },
+    /// The rows describe an invalid model.
+    #[error("{0}")]
+    Model(#[from] ModelError),
+    /// A violation of the format's own rules, in its own words.
+    #[error("{0}")]
+    Format(String),
+}
+
+/// A read failure, displayed as `path:line: message` (`path: message` without a line).
+#[derive(Debug)]
+pub struct ReadError {
+    /// The file.
+    pub path: PathBuf,
+    /// The 1-based line, when there is one.
+    pub line: Option<u64>,
+    /// What is wrong.
+    pub kind: ReadErrorKind,
+}
+
+impl ReadError {
+    /// A new error.
+    pub fn new(path: &Path, line: Option<u64>, kind: ReadErrorKind) -> Self {
+        ReadError {
+            path: path.to_path_buf(),
+            line,
+            kind,
+        }
+    }
+
+    /// Wraps a builder error, keeping the line of the row that caused it.
+    pub fn from_build(path: &Path, error: BuildError) -> Self {
+        ReadError::new(path, error.origin, ReadErrorKind::Model(error.error))
+    }
+
+    /// Whether the file itself could not be read (as opposed to a bad model in it).
+    pub fn is_io(&self) -> bool {
+        matches!(self.kind, ReadErrorKind::Io(_))
+    }
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{}: {}", self.path.display(), line, self.kind),
+            None => write!(f, "{}: {}", self.path.display(), self.kind),
+        }
+    }
+}
+
+impl std::error::Error for ReadError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            ReadErrorKind::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// A write failure.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {source}")]
+pub struct WriteError {
+    /// The file that was being written.
+    pub path: String,
+    /// The cause.
+    #[source]
+    pub source: std::io::Error,
+}
