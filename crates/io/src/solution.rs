@@ -1,0 +1,1 @@
+//! Solution JSON and policy CSV writers (being written).
