@@ -27,6 +27,7 @@
 //! | `Solver` | `decide-solve` | `name`, `step`, `certify`, `current` | — |
 
 pub mod error;
+pub mod generate;
 pub mod ids;
 pub mod model;
 pub mod objective;

@@ -9,7 +9,6 @@ use std::ops::Range;
 
 /// How strictly a model is checked.
 #[derive(Clone, Copy, Debug, PartialEq)]
-#[non_exhaustive]
 pub struct ValidationOptions {
     /// Largest allowed `|Σ_s' p(s'|s,a) − 1|`. Default 1e-9; Cassandra files use 1e-5.
     pub probability_tolerance: f64,

@@ -9,7 +9,6 @@ use std::time::Duration;
 
 /// When to stop, and with how many threads to work.
 #[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
 pub struct Limits {
     /// Stop when the certified policy gap is at most this (absolute, in value units).
     pub tolerance: f64,

@@ -50,7 +50,6 @@ impl Format {
 
 /// Options every reader honours.
 #[derive(Clone, Debug, Default, PartialEq)]
-#[non_exhaustive]
 pub struct ReadOptions {
     /// Probability-sum tolerance; `None` keeps the format's own convention
     /// (1e-9 for CSV and JSON, 1e-5 for Cassandra).

@@ -1,0 +1,264 @@
+//! The only loop: limits, timing, interruption, observer, certificate. Solvers do the maths
+//! one step at a time (argmin's executor/solver split).
+
+use crate::Algorithm;
+use crate::bellman::NO_PAIR;
+use crate::certificate::{BackupStats, Bounds, bounds};
+use decide_core::{
+    ActionId, Control, Interrupt, Iteration, Limits, Objective, Observer, Report, RunInfo, Sense,
+    Solution, StateId, Status, TabularMdp,
+};
+use std::time::Instant;
+
+/// A model with its objective: what every solver is given.
+#[derive(Clone, Copy, Debug)]
+pub struct Problem<'a> {
+    /// The model.
+    pub model: &'a TabularMdp,
+    /// Sense and criterion.
+    pub objective: Objective,
+    /// `max |r(s,a)|`, cached for the rounding allowance of the certificate.
+    pub max_abs_reward: f64,
+}
+
+impl<'a> Problem<'a> {
+    /// Pairs a model with an objective.
+    pub fn new(model: &'a TabularMdp, objective: Objective) -> Self {
+        let max_abs_reward = model
+            .csr()
+            .pair_reward
+            .iter()
+            .fold(0.0f64, |m, r| m.max(r.abs()));
+        Problem {
+            model,
+            objective,
+            max_abs_reward,
+        }
+    }
+    /// The discount factor.
+    pub fn discount(&self) -> f64 {
+        self.objective.discount()
+    }
+    /// Maximise or minimise.
+    pub fn sense(&self) -> Sense {
+        self.objective.sense
+    }
+    /// The certified bounds of a backup on this problem.
+    pub fn bounds(&self, stats: &BackupStats) -> Bounds {
+        bounds(
+            stats,
+            self.discount(),
+            self.model.max_outcomes(),
+            self.max_abs_reward,
+        )
+    }
+}
+
+/// Failures that leave no meaningful answer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SolveError {
+    /// Values overflowed or became NaN (rewards too large for `f64` at this discount).
+    #[error("values are no longer finite numbers after {iterations} iterations (rewards too large for this discount?)")]
+    NonFinite {
+        /// Iterations done when it was detected.
+        iterations: u64,
+    },
+    /// The worker threads could not be started.
+    #[error("cannot start {threads} worker threads: {message}")]
+    Threads {
+        /// Threads asked for.
+        threads: usize,
+        /// The system's reason.
+        message: String,
+    },
+}
+
+/// What one step did.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Sweep {
+    /// Statistics of the Bellman backup that produced [`Current`], when this step made one.
+    /// `None` means the values moved without a fresh certificate (Gauss–Seidel sweeps).
+    pub stats: Option<BackupStats>,
+    /// The method has reached its exact fixed point (policy iteration: stable policy after an
+    /// exact evaluation).
+    pub exact: bool,
+    /// Largest change of the values in this step.
+    pub max_change: f64,
+    /// Sweeps over the model done in this step (backups and evaluation sweeps).
+    pub sweeps: u64,
+    /// Actions changed by this step, where the method tracks it.
+    pub policy_changes: Option<u64>,
+}
+
+/// The latest certified backup of a solver: `backup = T V` and the policy greedy for `V`.
+#[derive(Clone, Copy, Debug)]
+pub struct Current<'a> {
+    /// `T V`.
+    pub backup: &'a [f64],
+    /// Greedy pair index per state ([`NO_PAIR`] for terminal states).
+    pub policy: &'a [usize],
+}
+
+/// One algorithm, as a sequence of steps. Implementations do no loop control, no printing
+/// and no limit handling.
+pub trait Solver: Send {
+    /// Name used in reports.
+    fn name(&self) -> &'static str;
+    /// Allocates and initialises.
+    fn start(&mut self, problem: &Problem<'_>, limits: &Limits) -> Result<(), SolveError>;
+    /// One iteration.
+    fn step(&mut self, problem: &Problem<'_>) -> Result<Sweep, SolveError>;
+    /// Makes [`current`](Self::current) a fresh backup of the present values and returns its
+    /// statistics (used when a run stops on a step without a certificate).
+    fn certify(&mut self, problem: &Problem<'_>) -> BackupStats;
+    /// The latest certified backup.
+    fn current(&self) -> Current<'_>;
+}
+
+/// Solves with the given algorithm, no observer and no interrupt.
+pub fn solve(
+    problem: &Problem<'_>,
+    algorithm: Algorithm,
+    limits: &Limits,
+) -> Result<Solution, SolveError> {
+    let mut solver = algorithm.solver(problem.model);
+    run(
+        problem,
+        solver.as_mut(),
+        limits,
+        &mut (),
+        &Interrupt::new(),
+    )
+}
+
+/// Runs `solver` until its certificate meets `limits.tolerance` or another limit stops it.
+///
+/// Whatever the [`Status`], the result is the best values and policy found, with their
+/// certificate. The checks after each step, in order: exact fixed point, certified gap within
+/// tolerance, gap made of rounding only, observer, interrupt, time limit, iteration limit.
+pub fn run(
+    problem: &Problem<'_>,
+    solver: &mut dyn Solver,
+    limits: &Limits,
+    observer: &mut (dyn Observer + Send),
+    interrupt: &Interrupt,
+) -> Result<Solution, SolveError> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(limits.threads)
+        .build()
+        .map_err(|e| SolveError::Threads {
+            threads: limits.threads,
+            message: e.to_string(),
+        })?;
+    pool.install(|| run_loop(problem, solver, limits, observer, interrupt))
+}
+
+fn run_loop(
+    problem: &Problem<'_>,
+    solver: &mut dyn Solver,
+    limits: &Limits,
+    observer: &mut (dyn Observer + Send),
+    interrupt: &Interrupt,
+) -> Result<Solution, SolveError> {
+    let started = Instant::now();
+    observer.on_start(&RunInfo {
+        algorithm: solver.name(),
+        n_states: problem.model.n_states(),
+        n_transitions: problem.model.n_transitions(),
+        tolerance: limits.tolerance,
+    });
+    solver.start(problem, limits)?;
+    let mut iterations = 0u64;
+    let mut sweeps = 0u64;
+    let (status, mut stats) = loop {
+        let sweep = solver.step(problem)?;
+        iterations += 1;
+        sweeps += sweep.sweeps;
+        let certified = sweep.stats.map(|s| (s, problem.bounds(&s)));
+        if let Some((s, _)) = certified {
+            if !s.is_finite() {
+                return Err(SolveError::NonFinite { iterations });
+            }
+        }
+        let control = observer.on_iteration(&Iteration {
+            index: iterations,
+            max_change: sweep.max_change,
+            policy_gap: certified.map(|(_, b)| b.certificate.policy_gap),
+            policy_changes: sweep.policy_changes,
+            elapsed: started.elapsed(),
+        });
+        let gap = certified.map(|(_, b)| b.certificate.policy_gap);
+        let status = if sweep.exact {
+            Some(Status::Converged)
+        } else if gap.is_some_and(|g| g <= limits.tolerance) {
+            Some(Status::Converged)
+        } else if certified.is_some_and(|(_, b)| b.rounding_dominated) {
+            Some(Status::PrecisionLimit)
+        } else if control == Control::Stop {
+            Some(Status::StoppedByObserver)
+        } else if interrupt.is_raised() {
+            Some(Status::Interrupted)
+        } else if limits.time_limit.is_some_and(|t| started.elapsed() >= t) {
+            Some(Status::TimeLimit)
+        } else if limits.max_iterations.is_some_and(|k| iterations >= k) {
+            Some(Status::IterationLimit)
+        } else if !sweep.max_change.is_finite() {
+            return Err(SolveError::NonFinite { iterations });
+        } else {
+            None
+        };
+        if let Some(status) = status {
+            break (status, sweep.stats);
+        }
+    };
+    if stats.is_none() {
+        stats = Some(solver.certify(problem));
+        sweeps += 1;
+    }
+    let stats = stats.expect("set just above");
+    if !stats.is_finite() {
+        return Err(SolveError::NonFinite { iterations });
+    }
+    let bounds = problem.bounds(&stats);
+    let current = solver.current();
+    let n = problem.model.n_states();
+    let mut values = Vec::with_capacity(n);
+    let mut lower = Vec::with_capacity(n);
+    let mut upper = Vec::with_capacity(n);
+    let mut policy = Vec::with_capacity(n);
+    let midpoint = (bounds.lower_offset + bounds.upper_offset) / 2.0;
+    for s in 0..n {
+        let k = current.policy[s];
+        if k == NO_PAIR || problem.model.is_terminal(StateId(s as u32)) {
+            // A terminal state's value is exactly 0.
+            values.push(0.0);
+            lower.push(0.0);
+            upper.push(0.0);
+            policy.push(None);
+        } else {
+            let b = current.backup[s];
+            values.push(b + midpoint);
+            lower.push(b + bounds.lower_offset);
+            upper.push(b + bounds.upper_offset);
+            policy.push(Some(ActionId(problem.model.pair_action(k).0)));
+        }
+    }
+    let report = Report {
+        algorithm: solver.name(),
+        status,
+        iterations,
+        sweeps,
+        elapsed: started.elapsed(),
+        certificate: bounds.certificate,
+        tolerance: limits.tolerance,
+    };
+    observer.on_finish(&report);
+    Ok(Solution {
+        values,
+        policy,
+        lower,
+        upper,
+        report,
+    })
+}
