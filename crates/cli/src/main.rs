@@ -1,1 +1,428 @@
-fn main() {}
+//! The `decide` command line. The only crate that uses `anyhow`; exit codes are decided here
+//! and nowhere else: 0 success, 1 invalid model, 2 usage error (including files that cannot
+//! be opened or written), 3 not converged within the limits (the best result is still
+//! written, marked with its status).
+
+mod progress;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use decide_core::{Interrupt, Limits, Objective, Sense, Solution, StateId};
+use decide_io::{LoadedModel, ReadOptions, solution::SolutionContext};
+use decide_solve::{Algorithm, Problem};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "decide",
+    version,
+    about = "Certified optimal policies for Markov decision processes"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Solve a model: optimal policy, values, and a certificate of how good they are.
+    Solve(SolveArgs),
+    /// Sizes, validation results, merged duplicates and memory of a model.
+    Info(ModelArgs),
+    /// Convert a model between formats (by extension; writes .json).
+    Convert {
+        /// The model to read (.csv, .json, .mdp, .pomdp).
+        input: PathBuf,
+        /// Where to write it (.json).
+        output: PathBuf,
+        #[command(flatten)]
+        read: ReadArgs,
+    },
+}
+
+#[derive(Args, Debug)]
+struct ReadArgs {
+    /// Largest allowed |Σp − 1| per (state, action) [default: 1e-9; Cassandra files 1e-5].
+    #[arg(long, value_name = "T")]
+    probability_tolerance: Option<f64>,
+}
+
+#[derive(Args, Debug)]
+struct ModelArgs {
+    /// The model file (.csv with optional NAME.meta.json beside it, .json, .mdp, .pomdp).
+    model: PathBuf,
+    #[command(flatten)]
+    read: ReadArgs,
+}
+
+#[derive(Args, Debug)]
+struct SolveArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    /// auto, vi (value iteration), gs (Gauss–Seidel), pi (policy iteration), mpi (modified PI).
+    #[arg(long, default_value = "auto", value_parser = parse_algorithm)]
+    algorithm: Algorithm,
+    /// Discount factor in [0, 1); overrides the model's.
+    #[arg(long, value_name = "G")]
+    discount: Option<f64>,
+    /// maximize (rewards) or minimize (costs); overrides the model's.
+    #[arg(long, value_parser = parse_sense)]
+    sense: Option<Sense>,
+    /// Stop when the certified policy gap is at most this.
+    #[arg(long, default_value_t = 1e-6, value_name = "E")]
+    tolerance: f64,
+    /// Stop after this many iterations (default: no limit; the certificate decides).
+    #[arg(long, value_name = "K")]
+    max_iterations: Option<u64>,
+    /// Stop after this many seconds with the best result so far.
+    #[arg(long, value_name = "SECONDS")]
+    time_limit: Option<f64>,
+    /// Worker threads (0 = all cores).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    threads: usize,
+    /// Write values, policy, bounds and report as JSON.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Write the policy as CSV (state,action).
+    #[arg(long, value_name = "FILE")]
+    policy_csv: Option<PathBuf>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+fn parse_algorithm(s: &str) -> Result<Algorithm, String> {
+    s.parse()
+}
+
+fn parse_sense(s: &str) -> Result<Sense, String> {
+    s.parse()
+}
+
+/// A failure with the exit code it maps to.
+#[derive(Debug)]
+enum Failure {
+    /// Exit 1: the model is invalid.
+    Model(anyhow::Error),
+    /// Exit 2: bad arguments, unreadable input, unwritable output.
+    Usage(anyhow::Error),
+}
+
+impl Failure {
+    fn usage(message: impl Into<String>) -> Self {
+        Failure::Usage(anyhow::anyhow!(message.into()))
+    }
+}
+
+impl From<decide_io::ReadError> for Failure {
+    fn from(e: decide_io::ReadError) -> Self {
+        if e.is_io() {
+            Failure::Usage(e.into())
+        } else {
+            Failure::Model(e.into())
+        }
+    }
+}
+
+impl From<decide_io::WriteError> for Failure {
+    fn from(e: decide_io::WriteError) -> Self {
+        Failure::Usage(e.into())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let outcome = match cli.command {
+        Command::Solve(args) => solve(&args),
+        Command::Info(args) => info(&args).map(|()| true),
+        Command::Convert {
+            input,
+            output,
+            read,
+        } => convert(&input, &output, &read).map(|()| true),
+    };
+    match outcome {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(3),
+        Err(failure) => {
+            let (code, error) = match failure {
+                Failure::Model(e) => (1, e),
+                Failure::Usage(e) => (2, e),
+            };
+            // One line per cause, no backtrace: users read this, not developers.
+            let mut stderr = std::io::stderr().lock();
+            let _ = write!(stderr, "error: {error}");
+            for cause in error.chain().skip(1) {
+                let _ = write!(stderr, ": {cause}");
+            }
+            let _ = writeln!(stderr);
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn read_options(args: &ReadArgs) -> Result<ReadOptions, Failure> {
+    if let Some(t) = args.probability_tolerance {
+        if !(t.is_finite() && t >= 0.0) {
+            return Err(Failure::usage(format!(
+                "--probability-tolerance must be a non-negative number, got {t}"
+            )));
+        }
+    }
+    Ok(ReadOptions {
+        probability_tolerance: args.probability_tolerance,
+    })
+}
+
+fn load(args: &ModelArgs) -> Result<LoadedModel, Failure> {
+    Ok(decide_io::read_model(
+        &args.model,
+        &read_options(&args.read)?,
+    )?)
+}
+
+/// Returns whether the run converged (exit 0) or not (exit 3).
+fn solve(args: &SolveArgs) -> Result<bool, Failure> {
+    if !(args.tolerance.is_finite() && args.tolerance >= 0.0) {
+        return Err(Failure::usage(format!(
+            "--tolerance must be a non-negative number, got {}",
+            args.tolerance
+        )));
+    }
+    let time_limit = match args.time_limit {
+        None => None,
+        Some(t) if t.is_finite() && t >= 0.0 => Some(Duration::from_secs_f64(t)),
+        Some(t) => {
+            return Err(Failure::usage(format!(
+                "--time-limit must be a non-negative number of seconds, got {t}"
+            )));
+        }
+    };
+    let model = load(&args.model)?;
+    let path = &args.model.model;
+    let discount = match args.discount.or(model.discount) {
+        Some(d) => d,
+        None => {
+            return Err(Failure::usage(format!(
+                "{}: the model gives no discount; pass --discount G with 0 <= G < 1",
+                path.display()
+            )));
+        }
+    };
+    let sense = args.sense.or(model.sense).unwrap_or_default();
+    let objective = Objective::discounted(sense, discount).map_err(|e| {
+        let source = if args.discount.is_some() {
+            "--discount"
+        } else {
+            "the model's discount"
+        };
+        Failure::Model(anyhow::anyhow!("{}: {e} (from {source})", path.display()))
+    })?;
+    let limits = Limits {
+        tolerance: args.tolerance,
+        max_iterations: args.max_iterations,
+        time_limit,
+        threads: args.threads,
+    };
+    let problem = Problem::new(&model.mdp, objective);
+    let mut solver = args.algorithm.solver(&model.mdp);
+    let mut observer = progress::Progress::new(!args.quiet && std::io::stderr().is_terminal());
+    let solution = decide_solve::run(
+        &problem,
+        solver.as_mut(),
+        &limits,
+        &mut observer,
+        &Interrupt::new(),
+    )
+    .map_err(|e| Failure::Model(anyhow::anyhow!("{}: {e}", path.display())))?;
+    drop(observer);
+
+    let path_text = path.display().to_string();
+    if let Some(output) = &args.output {
+        let context = SolutionContext {
+            model_path: &path_text,
+            discount,
+            sense,
+            n_states: model.mdp.n_states(),
+            state_names: model.mdp.state_names(),
+            action_names: model.mdp.action_names(),
+        };
+        decide_io::solution::write_solution_json(output, &solution, &context)?;
+    }
+    if let Some(policy_csv) = &args.policy_csv {
+        decide_io::solution::write_policy_csv(policy_csv, &solution, model.mdp.action_names())?;
+    }
+    if !args.quiet {
+        print_summary(&model, path, &objective, &solution)
+            .context("writing the summary to standard output")
+            .map_err(Failure::Usage)?;
+    }
+    Ok(solution.report.is_converged())
+}
+
+fn print_summary(
+    model: &LoadedModel,
+    path: &Path,
+    objective: &Objective,
+    solution: &Solution,
+) -> std::io::Result<()> {
+    let mdp = &model.mdp;
+    let report = &solution.report;
+    let cert = &report.certificate;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "model        {} ({} states, {} actions, {} transitions)",
+        path.display(),
+        mdp.n_states(),
+        mdp.n_actions(),
+        mdp.n_transitions()
+    )?;
+    writeln!(
+        out,
+        "objective    {}, discount {}",
+        objective.sense,
+        objective.discount()
+    )?;
+    writeln!(
+        out,
+        "algorithm    {}: {} after {} iterations ({} sweeps), {:.3} s",
+        report.algorithm,
+        report.status,
+        report.iterations,
+        report.sweeps,
+        report.elapsed.as_secs_f64()
+    )?;
+    writeln!(
+        out,
+        "certificate  Bellman residual {:.3e}; every V*(s) within [lower, upper] of width {:.3e}; policy gap <= {:.3e} (tolerance {:.1e})",
+        cert.residual, cert.policy_gap, cert.policy_gap, report.tolerance
+    )?;
+    let shown = mdp.n_states().min(8);
+    for s in 0..shown {
+        let name = mdp
+            .state_names()
+            .map(|n| format!(" ({})", n[s]))
+            .unwrap_or_default();
+        let action = match solution.policy[s] {
+            None => "terminal".to_string(),
+            Some(a) => match mdp.action_names() {
+                Some(names) => format!("{a} ({})", names[a.index()]),
+                None => a.to_string(),
+            },
+        };
+        writeln!(
+            out,
+            "  {}{name}: V* = {:.9} in [{:.9}, {:.9}], action {action}",
+            StateId(s as u32),
+            solution.values[s],
+            solution.lower[s],
+            solution.upper[s]
+        )?;
+    }
+    if mdp.n_states() > shown {
+        writeln!(
+            out,
+            "  ... {} more states (use --output FILE for all)",
+            mdp.n_states() - shown
+        )?;
+    }
+    if !report.is_converged() {
+        writeln!(
+            out,
+            "not converged ({}): the values and policy above are the best found, with the certificate shown",
+            report.status
+        )?;
+    }
+    Ok(())
+}
+
+fn info(args: &ModelArgs) -> Result<(), Failure> {
+    let model = load(args)?;
+    let mdp = &model.mdp;
+    let s = &model.summary;
+    let n = mdp.n_states();
+    let (mut fewest, mut most, mut terminal) = (usize::MAX, 0usize, 0usize);
+    for st in 0..n {
+        let id = StateId(st as u32);
+        if mdp.is_terminal(id) {
+            terminal += 1;
+            continue;
+        }
+        let count = mdp.pairs(id).len();
+        fewest = fewest.min(count);
+        most = most.max(count);
+    }
+    if fewest == usize::MAX {
+        fewest = 0;
+    }
+    let mut out = std::io::stdout().lock();
+    let lines = [
+        format!("model                 {}", args.model.display()),
+        format!("format                {:?}", model.format),
+        format!("states                {n} ({terminal} terminal)"),
+        format!(
+            "actions               {} ids; {fewest}..{most} available per state",
+            mdp.n_actions()
+        ),
+        format!("pairs                 {}", mdp.n_pairs()),
+        format!(
+            "transitions           {} stored (largest pair: {} outcomes)",
+            mdp.n_transitions(),
+            mdp.max_outcomes()
+        ),
+        format!("rows read             {}", s.rows),
+        format!(
+            "merged duplicates     {} rows into {} keys ({} with different rewards, merged by probability weight)",
+            s.merged_duplicates, s.duplicate_keys, s.mixed_reward_keys
+        ),
+        format!(
+            "zero-probability rows {} outcomes dropped",
+            s.zero_probability_outcomes
+        ),
+        format!(
+            "probability sums      max |sum - 1| = {:.3e}",
+            s.max_probability_sum_deviation
+        ),
+        format!(
+            "discount              {}",
+            model.discount.map_or("not given".into(), |d| d.to_string())
+        ),
+        format!(
+            "sense                 {}",
+            model
+                .sense
+                .map_or("not given (maximize)".into(), |x| x.to_string())
+        ),
+        format!(
+            "memory                {:.1} MiB",
+            mdp.memory_bytes() as f64 / (1024.0 * 1024.0)
+        ),
+    ];
+    for line in lines {
+        writeln!(out, "{line}")
+            .context("writing to standard output")
+            .map_err(Failure::Usage)?;
+    }
+    Ok(())
+}
+
+fn convert(input: &Path, output: &Path, read: &ReadArgs) -> Result<(), Failure> {
+    let model = decide_io::read_model(input, &read_options(read)?)?;
+    match decide_io::Format::from_path(output) {
+        Some(decide_io::Format::Json) => Ok(decide_io::json_model::write(output, &model)?),
+        _ => Err(Failure::usage(format!(
+            "{}: can only write .json models for now",
+            output.display()
+        ))),
+    }
+}

@@ -33,7 +33,9 @@ pub enum GenerateError {
     #[error("{0}")]
     Parameters(String),
     /// 32 candidates gave fewer than `B` distinct successors.
-    #[error("state {state}, action {action}: 32 candidates gave fewer than {needed} distinct successors")]
+    #[error(
+        "state {state}, action {action}: 32 candidates gave fewer than {needed} distinct successors"
+    )]
     TooFewCandidates {
         /// The state.
         state: u32,
@@ -48,7 +50,9 @@ impl SplitMixSparse {
     /// Checks the parameters.
     pub fn validate(&self) -> Result<(), GenerateError> {
         if self.n_states == 0 || self.n_actions == 0 {
-            return Err(GenerateError::Parameters("states and actions must be at least 1".into()));
+            return Err(GenerateError::Parameters(
+                "states and actions must be at least 1".into(),
+            ));
         }
         if !(1..=16).contains(&self.n_successors) || self.n_successors > self.n_states {
             return Err(GenerateError::Parameters(format!(
@@ -60,7 +64,12 @@ impl SplitMixSparse {
     }
 
     /// The successors, probabilities and rewards of one pair, in acceptance order.
-    pub fn pair(&self, state: u32, action: u32, out: &mut Vec<(u32, f64, f64)>) -> Result<(), GenerateError> {
+    pub fn pair(
+        &self,
+        state: u32,
+        action: u32,
+        out: &mut Vec<(u32, f64, f64)>,
+    ) -> Result<(), GenerateError> {
         out.clear();
         let (n, b) = (self.n_states as u64, self.n_successors as usize);
         let k0 = (state as u64 * self.n_actions as u64 + action as u64) * 64;
@@ -77,7 +86,11 @@ impl SplitMixSparse {
             }
         }
         if accepted < b {
-            return Err(GenerateError::TooFewCandidates { state, action, needed: self.n_successors });
+            return Err(GenerateError::TooFewCandidates {
+                state,
+                action,
+                needed: self.n_successors,
+            });
         }
         const TWO_POW_M53: f64 = 1.0 / (1u64 << 53) as f64;
         let mut weights = [0.0f64; 16];
@@ -130,7 +143,12 @@ mod tests {
     #[test]
     fn check_values_of_the_definition() {
         assert_eq!(splitmix64(0, 0), 0xE220A8397B1DCDAF);
-        let g = SplitMixSparse { n_states: 2000, n_actions: 4, n_successors: 5, seed: 42 };
+        let g = SplitMixSparse {
+            n_states: 2000,
+            n_actions: 4,
+            n_successors: 5,
+            seed: 42,
+        };
         let mut out = Vec::new();
         g.pair(0, 0, &mut out).unwrap();
         assert_eq!(out[0], (1413, 0.25782429734140166, 0.5048711642726905));

@@ -406,11 +406,7 @@ impl MdpBuilder {
             None if rows.is_empty() => 0,
             None => checked_count("action", max_id_seen.1 as u64 + 1)?,
         };
-        let key = |r: &Row| (r.state, r.action, r.next);
-        if !rows.windows(2).all(|w| key(&w[0]) <= key(&w[1])) {
-            // Stable: rows with the same key stay in file order, so merging is deterministic.
-            rows.sort_by_key(key);
-        }
+        sort_rows(&mut rows);
 
         let mut summary = BuildSummary {
             rows: rows.len() as u64,
@@ -452,7 +448,9 @@ impl MdpBuilder {
                     {
                         p += rows[i].probability;
                         pr += rows[i].probability * rows[i].reward;
-                        if rows[i].origin != 0 && (first_origin == 0 || rows[i].origin < first_origin) {
+                        if rows[i].origin != 0
+                            && (first_origin == 0 || rows[i].origin < first_origin)
+                        {
                             first_origin = rows[i].origin;
                         }
                         i += 1;
@@ -467,15 +465,18 @@ impl MdpBuilder {
                         }
                     }
                     sum += p;
-                    expected += pr;
                     if p > 0.0 {
-                        next.push(n);
-                        probability.push(p);
-                        reward.push(if count == 1 {
+                        let merged_reward = if count == 1 {
                             rows[key_start].reward
                         } else {
                             pr / p
-                        });
+                        };
+                        // From the merged outcome, so that a model written and read back
+                        // has bit-identical expected rewards.
+                        expected += p * merged_reward;
+                        next.push(n);
+                        probability.push(p);
+                        reward.push(merged_reward);
                     } else {
                         summary.zero_probability_outcomes += 1;
                     }
@@ -538,6 +539,30 @@ impl MdpBuilder {
     }
 }
 
+/// Orders rows by (state, action, next). Stable, so rows with the same key stay in file
+/// order and merging is deterministic. Files are usually grouped by (state, action) already
+/// (every reference file is); then only each pair's few outcomes need sorting.
+fn sort_rows(rows: &mut [Row]) {
+    let pair = |r: &Row| (r.state, r.action);
+    if rows.windows(2).all(|w| pair(&w[0]) <= pair(&w[1])) {
+        let mut start = 0;
+        while start < rows.len() {
+            let key = pair(&rows[start]);
+            let mut end = start + 1;
+            while end < rows.len() && pair(&rows[end]) == key {
+                end += 1;
+            }
+            let group = &mut rows[start..end];
+            if !group.windows(2).all(|w| w[0].next <= w[1].next) {
+                group.sort_by_key(|r| r.next);
+            }
+            start = end;
+        }
+    } else {
+        rows.sort_by_key(|r| (r.state, r.action, r.next));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -590,11 +615,17 @@ mod tests {
         ));
         assert!(matches!(
             b.add(0, 0, 0, 1.0, f64::NAN),
-            Err(ModelError::NonFinite { field: Field::Reward, .. })
+            Err(ModelError::NonFinite {
+                field: Field::Reward,
+                ..
+            })
         ));
         assert!(matches!(
             b.add(0, 0, 0, f64::INFINITY, 0.0),
-            Err(ModelError::NonFinite { field: Field::Probability, .. })
+            Err(ModelError::NonFinite {
+                field: Field::Probability,
+                ..
+            })
         ));
         b.declare_states(2).unwrap();
         let e = b.add(0, 0, 2, 1.0, 0.0).unwrap_err();

@@ -1,8 +1,476 @@
-//! (being written)
-use crate::{LoadedModel, ReadError, ReadOptions};
-use std::path::Path;
+//! The CSV long form: one row per outcome, with an optional sidecar `NAME.meta.json`.
+//!
+//! ```text
+//! state,action,next_state,probability,reward
+//! 0,0,0,0.9,0.0
+//! 0,0,1,0.1,0.0
+//! 0,1,0,1.0,4.0
+//! 1,0,1,1.0,1.0
+//! ```
+//!
+//! * The header names the five columns; they may come in any order, each exactly once, and
+//!   no other column is allowed (a misspelt column would otherwise be silently ignored).
+//! * `state`, `action`, `next_state` are 0-based non-negative integers; `probability` and
+//!   `reward` are decimal numbers. Spaces around a field are ignored.
+//! * A UTF-8 byte-order mark, `\r\n` line ends, blank lines and lines starting with `#` are
+//!   accepted. Quoting follows RFC 4180.
+//! * Repeated `(state, action, next_state)` rows are merged by the builder: probabilities
+//!   add, rewards are probability-weighted (see [`decide_core::MdpBuilder`]).
+//!
+//! The sidecar of `X/NAME.transitions.csv` (or `X/NAME.csv`) is `X/NAME.meta.json`, read
+//! into [`Meta`]: the counts of states and actions (so that an id out of range is an error
+//! rather than a silently larger model), discount, sense, terminal states and names. Its
+//! other fields (`name`, `source`, `notes`, `rows`, ...) are ignored.
+//!
+//! Errors read `FILE:LINE: message`, LINE being the physical line of the row (the header is
+//! line 1), except for errors that belong to no row (a state without actions).
+//!
+//! ```
+//! use decide_io::{csv_model, ReadOptions};
+//! use std::path::Path;
+//! let text = "state,action,next_state,probability,reward\n0,0,1,1.0,2.5\n1,0,1,1.0,0.0\n";
+//! let model = csv_model::read_from(Path::new("two.csv"), text.as_bytes(), None, &ReadOptions::default())?;
+//! assert_eq!(model.mdp.n_states(), 2);
+//! # Ok::<(), decide_io::ReadError>(())
+//! ```
 
-/// Reads a model file.
-pub fn read(path: &Path, _options: &ReadOptions) -> Result<LoadedModel, ReadError> {
-    Err(ReadError::new(path, None, crate::ReadErrorKind::Format("reader not written yet".into())))
+use crate::json_model::{deserialize_discount, deserialize_sense, serde_error};
+use crate::{Format, LoadedModel, ReadError, ReadErrorKind, ReadOptions};
+use csv::ByteRecord;
+use decide_core::{MdpBuilder, ModelError, Sense, ValidationOptions};
+use serde::Deserialize;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+/// The required columns, in the order the reference data writes them.
+pub const COLUMNS: [&str; 5] = ["state", "action", "next_state", "probability", "reward"];
+
+/// Probability-sum tolerance of the CSV format unless the caller sets one.
+pub const DEFAULT_PROBABILITY_TOLERANCE: f64 = 1e-9;
+
+const BYTE_ORDER_MARK: [u8; 3] = [0xEF, 0xBB, 0xBF];
+
+/// The sidecar `NAME.meta.json` of a CSV model. Unknown fields are ignored.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Meta {
+    /// Number of states (ids `0..states`); rows naming a larger id are errors.
+    pub states: Option<u64>,
+    /// Number of actions (ids `0..actions`).
+    pub actions: Option<u64>,
+    /// Discount factor, in `[0, 1]`.
+    #[serde(deserialize_with = "deserialize_discount")]
+    pub discount: Option<f64>,
+    /// `maximize`/`reward` or `minimize`/`cost`.
+    #[serde(deserialize_with = "deserialize_sense")]
+    pub sense: Option<Sense>,
+    /// The state an episodic source's terminations were redirected to (the reference data's
+    /// convention: a self-loop with reward 0). Informational: it is *not* marked terminal,
+    /// since the rows already give it its actions.
+    pub absorbing_state: Option<u64>,
+    /// States marked terminal (no actions needed; value 0).
+    pub terminal: Vec<u64>,
+    /// Names of the states, in id order.
+    pub state_names: Option<Vec<String>>,
+    /// Names of the actions, in id order.
+    pub action_names: Option<Vec<String>>,
+}
+
+/// The sidecar path of a CSV model: `X/NAME.meta.json` for `X/NAME.transitions.csv` and for
+/// `X/NAME.csv`; `None` when the file name does not end in `.csv` (any case).
+pub fn sidecar_path(csv_path: &Path) -> Option<PathBuf> {
+    let name = csv_path.file_name()?.to_str()?;
+    let lower = name.to_ascii_lowercase();
+    // ASCII lowercasing keeps byte lengths, so the suffix length applies to `name` too.
+    let suffix_len = if lower.ends_with(".transitions.csv") {
+        ".transitions.csv".len()
+    } else if lower.ends_with(".csv") {
+        ".csv".len()
+    } else {
+        return None;
+    };
+    let stem = &name[..name.len() - suffix_len];
+    Some(csv_path.with_file_name(format!("{stem}.meta.json")))
+}
+
+/// Parses a sidecar's text; errors name `meta_path` and the line serde_json reports.
+pub fn parse_meta(meta_path: &Path, text: &str) -> Result<Meta, ReadError> {
+    serde_json::from_str(text).map_err(|e| serde_error(meta_path, &e))
+}
+
+/// Reads a sidecar file.
+pub fn read_meta(meta_path: &Path) -> Result<Meta, ReadError> {
+    let text = std::fs::read_to_string(meta_path)
+        .map_err(|e| ReadError::new(meta_path, None, ReadErrorKind::Io(e)))?;
+    parse_meta(meta_path, &text)
+}
+
+/// Reads a CSV model and its sidecar `NAME.meta.json`, when there is one.
+pub fn read(path: &Path, options: &ReadOptions) -> Result<LoadedModel, ReadError> {
+    let meta = match sidecar_path(path) {
+        Some(meta_path) => match read_meta(&meta_path) {
+            Ok(meta) => Some(meta),
+            Err(ReadError {
+                kind: ReadErrorKind::Io(e),
+                ..
+            }) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e),
+        },
+        None => None,
+    };
+    let file = File::open(path).map_err(|e| ReadError::new(path, None, ReadErrorKind::Io(e)))?;
+    read_from(path, file, meta, options)
+}
+
+/// Reads CSV rows from `input`, with what a sidecar said in `meta`.
+///
+/// `path_for_messages` is only used in error messages (and to name the sidecar in errors
+/// about `meta`).
+pub fn read_from(
+    path_for_messages: &Path,
+    input: impl Read,
+    meta: Option<Meta>,
+    options: &ReadOptions,
+) -> Result<LoadedModel, ReadError> {
+    let path = path_for_messages;
+    let mut meta = meta.unwrap_or_default();
+    let meta_path = sidecar_path(path).unwrap_or_else(|| path.to_path_buf());
+    let meta_error =
+        |error: ModelError| ReadError::new(&meta_path, None, ReadErrorKind::Model(error));
+
+    let mut builder = MdpBuilder::new();
+    builder.options(ValidationOptions::with_tolerance(
+        options
+            .probability_tolerance
+            .unwrap_or(DEFAULT_PROBABILITY_TOLERANCE),
+    ));
+    // Declared before any row, so that ids are checked against the counts as they come and
+    // a count too large for u32 ids fails before anything is allocated for it.
+    if let Some(n_states) = meta.states {
+        builder.declare_states(n_states).map_err(meta_error)?;
+    }
+    if let Some(n_actions) = meta.actions {
+        builder.declare_actions(n_actions).map_err(meta_error)?;
+    }
+    for &state in &meta.terminal {
+        builder.mark_terminal(state).map_err(meta_error)?;
+    }
+    if let Some(names) = meta.state_names.take() {
+        builder.state_names(names);
+    }
+    if let Some(names) = meta.action_names.take() {
+        builder.action_names(names);
+    }
+
+    add_rows(path, input, &mut builder)?;
+
+    let (mdp, summary) = builder
+        .build()
+        .map_err(|e| ReadError::from_build(path, e))?;
+    check_names(&meta_path, "state_names", mdp.state_names(), mdp.n_states())?;
+    check_names(
+        &meta_path,
+        "action_names",
+        mdp.action_names(),
+        mdp.n_actions(),
+    )?;
+    Ok(LoadedModel {
+        mdp,
+        summary,
+        discount: meta.discount,
+        sense: meta.sense,
+        format: Format::Csv,
+    })
+}
+
+/// Names, when given, come one per id.
+fn check_names(
+    path: &Path,
+    field: &str,
+    names: Option<&[String]>,
+    count: usize,
+) -> Result<(), ReadError> {
+    match names {
+        Some(names) if names.len() != count => Err(ReadError::new(
+            path,
+            None,
+            ReadErrorKind::Format(format!(
+                "{field} has {} names but the model has {count}",
+                names.len()
+            )),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Where each required column is in a row.
+struct ColumnIndex {
+    state: usize,
+    action: usize,
+    next_state: usize,
+    probability: usize,
+    reward: usize,
+    n_fields: usize,
+}
+
+impl ColumnIndex {
+    fn from_header(header: &ByteRecord) -> Result<ColumnIndex, String> {
+        let mut found: [Option<usize>; 5] = [None; 5];
+        let mut unknown = Vec::new();
+        for (index, field) in header.iter().enumerate() {
+            let name = String::from_utf8_lossy(field.trim_ascii()).to_ascii_lowercase();
+            match COLUMNS.iter().position(|&c| c == name) {
+                Some(column) if found[column].is_some() => {
+                    return Err(format!(
+                        "column {:?} appears more than once in the header",
+                        COLUMNS[column]
+                    ));
+                }
+                Some(column) => found[column] = Some(index),
+                None => unknown.push(name),
+            }
+        }
+        if found.iter().all(Option::is_none) {
+            return Err(format!(
+                "expected the header {:?}, found {:?}",
+                COLUMNS.join(","),
+                shorten(&header.iter().collect::<Vec<_>>().join(&b","[..]))
+            ));
+        }
+        if !unknown.is_empty() {
+            return Err(format!(
+                "unknown column(s) {} in the header (expected {})",
+                unknown
+                    .iter()
+                    .map(|name| format!("{name:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                COLUMNS.join(",")
+            ));
+        }
+        let missing: Vec<&str> = COLUMNS
+            .iter()
+            .zip(&found)
+            .filter(|(_, index)| index.is_none())
+            .map(|(&name, _)| name)
+            .collect();
+        match found {
+            [
+                Some(state),
+                Some(action),
+                Some(next_state),
+                Some(probability),
+                Some(reward),
+            ] => Ok(ColumnIndex {
+                state,
+                action,
+                next_state,
+                probability,
+                reward,
+                n_fields: header.len(),
+            }),
+            _ => Err(format!(
+                "missing column(s) {} in the header (expected {})",
+                missing.join(", "),
+                COLUMNS.join(",")
+            )),
+        }
+    }
+}
+
+/// Streams the rows of `input` into `builder`, one reused record, nothing allocated per row.
+fn add_rows(path: &Path, input: impl Read, builder: &mut MdpBuilder) -> Result<(), ReadError> {
+    let io_error = |e: io::Error| ReadError::new(path, None, ReadErrorKind::Io(e));
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        // Field counts are checked here, to say which columns were expected.
+        .flexible(true)
+        .comment(Some(b'#'))
+        // Records end at `\n` only (a `\r` before it is trimmed like other spaces), and one
+        // `\n` is appended to the input: every record then ends by consuming exactly one `\n`,
+        // which is what makes `physical_line` exact. (The reader's own start position counts
+        // neither the skipped lines before a record nor a CRLF's `\n`.)
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_reader(
+            skip_byte_order_mark(input)
+                .map_err(io_error)?
+                .chain(&b"\n"[..]),
+        );
+    let mut record = ByteRecord::new();
+
+    let columns = loop {
+        if !next_record(path, &mut reader, &mut record)? {
+            return Err(ReadError::new(
+                path,
+                Some(1),
+                ReadErrorKind::Format(format!(
+                    "empty file: expected the header {}",
+                    COLUMNS.join(",")
+                )),
+            ));
+        }
+        if !is_blank(&record) {
+            break ColumnIndex::from_header(&record).map_err(|message| {
+                let line = physical_line(&reader, &record);
+                ReadError::new(path, Some(line), ReadErrorKind::Format(message))
+            })?;
+        }
+    };
+
+    while next_record(path, &mut reader, &mut record)? {
+        if is_blank(&record) {
+            continue;
+        }
+        let line = physical_line(&reader, &record);
+        let at_line = |kind: ReadErrorKind| ReadError::new(path, Some(line), kind);
+        if record.len() != columns.n_fields {
+            return Err(at_line(ReadErrorKind::Format(format!(
+                "expected {} fields as in the header, found {}",
+                columns.n_fields,
+                record.len()
+            ))));
+        }
+        let state = parse_id(&record[columns.state], "state").map_err(at_line)?;
+        let action = parse_id(&record[columns.action], "action").map_err(at_line)?;
+        let next_state = parse_id(&record[columns.next_state], "next_state").map_err(at_line)?;
+        let probability =
+            parse_number(&record[columns.probability], "probability").map_err(at_line)?;
+        let reward = parse_number(&record[columns.reward], "reward").map_err(at_line)?;
+        builder
+            .add_at(state, action, next_state, probability, reward, line)
+            .map_err(|e| at_line(ReadErrorKind::Model(e)))?;
+    }
+    Ok(())
+}
+
+fn next_record<R: Read>(
+    path: &Path,
+    reader: &mut csv::Reader<R>,
+    record: &mut ByteRecord,
+) -> Result<bool, ReadError> {
+    reader.read_byte_record(record).map_err(|e| {
+        let line = e.position().map(csv::Position::line);
+        let message = e.to_string();
+        match e.into_kind() {
+            csv::ErrorKind::Io(io) => ReadError::new(path, line, ReadErrorKind::Io(io)),
+            _ => ReadError::new(path, line, ReadErrorKind::Format(message)),
+        }
+    })
+}
+
+/// The 1-based physical line where `record`, just read, starts: the reader has counted
+/// every `\n` up to and including the record's terminator; a quoted field may hold more.
+fn physical_line<R: Read>(reader: &csv::Reader<R>, record: &ByteRecord) -> u64 {
+    let lines_inside = record.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
+    reader
+        .position()
+        .line()
+        .saturating_sub(1 + lines_inside)
+        .max(1)
+}
+
+/// A line of spaces only reads as one empty-looking field; it carries no row.
+fn is_blank(record: &ByteRecord) -> bool {
+    record.len() == 1 && record[0].trim_ascii().is_empty()
+}
+
+/// Drops a leading UTF-8 byte-order mark (spreadsheet exports write one), keeping the rest.
+fn skip_byte_order_mark<R: Read>(mut input: R) -> io::Result<impl Read> {
+    let mut start = Vec::with_capacity(BYTE_ORDER_MARK.len());
+    input
+        .by_ref()
+        .take(BYTE_ORDER_MARK.len() as u64)
+        .read_to_end(&mut start)?;
+    if start == BYTE_ORDER_MARK {
+        start.clear();
+    }
+    Ok(io::Cursor::new(start).chain(input))
+}
+
+/// A non-negative integer in plain decimal digits: no sign, no fraction, no hex, no overflow.
+/// Spaces around it are ignored. The error is what was expected.
+pub(crate) fn parse_decimal_id(field: &[u8]) -> Result<u64, &'static str> {
+    let digits = field.trim_ascii();
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return Err("a non-negative integer");
+    }
+    digits.iter().try_fold(0u64, |value, &digit| {
+        value
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(u64::from(digit - b'0')))
+            .ok_or("a non-negative integer below 2^64")
+    })
+}
+
+fn parse_id(field: &[u8], column: &str) -> Result<u64, ReadErrorKind> {
+    parse_decimal_id(field).map_err(|expected| ReadErrorKind::Syntax {
+        column: column.to_string(),
+        found: shorten(field),
+        expected,
+    })
+}
+
+/// A decimal number as Rust reads it. `nan`, `inf` and `1e999` read as non-finite values on
+/// purpose: the builder then rejects them naming the state, action and field.
+fn parse_number(field: &[u8], column: &str) -> Result<f64, ReadErrorKind> {
+    std::str::from_utf8(field.trim_ascii())
+        .ok()
+        .and_then(|text| text.parse::<f64>().ok())
+        .ok_or_else(|| ReadErrorKind::Syntax {
+            column: column.to_string(),
+            found: shorten(field),
+            expected: "a number",
+        })
+}
+
+/// The text of a field for a message, cut to a readable length.
+fn shorten(field: &[u8]) -> String {
+    const MAX_CHARS: usize = 40;
+    let text = String::from_utf8_lossy(field);
+    if text.chars().count() <= MAX_CHARS {
+        text.into_owned()
+    } else {
+        let mut short: String = text.chars().take(MAX_CHARS).collect();
+        short.push('…');
+        short
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sidecar_of_both_name_forms() {
+        assert_eq!(
+            sidecar_path(Path::new("d/forest.transitions.csv")),
+            Some(PathBuf::from("d/forest.meta.json"))
+        );
+        assert_eq!(
+            sidecar_path(Path::new("forest.CSV")),
+            Some(PathBuf::from("forest.meta.json"))
+        );
+        assert_eq!(sidecar_path(Path::new("forest.json")), None);
+    }
+
+    #[test]
+    fn ids_are_plain_decimal() {
+        assert_eq!(parse_id(b" 42 ", "state").unwrap(), 42);
+        assert_eq!(
+            parse_id(b"18446744073709551615", "state").unwrap(),
+            u64::MAX
+        );
+        for bad in ["", "-1", "+1", "1.0", "0x10", "1e3", "18446744073709551616"] {
+            assert!(parse_id(bad.as_bytes(), "state").is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn long_fields_are_shortened() {
+        let long = "9".repeat(100);
+        let shown = shorten(long.as_bytes());
+        assert_eq!(shown.chars().count(), 41);
+        assert!(shown.ends_with('…'));
+    }
 }

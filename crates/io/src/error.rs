@@ -24,6 +24,16 @@ pub enum ReadErrorKind {
     /// The rows describe an invalid model.
     #[error("{0}")]
     Model(#[from] ModelError),
+    /// The model is invalid because of one element of the document, named by its place in it
+    /// (`transitions[12]`): in a JSON document printed on one line, the line alone does not
+    /// say which element is wrong.
+    #[error("{location}: {error}")]
+    ModelAt {
+        /// Where in the document, e.g. `transitions[12]` or `terminal[0]`.
+        location: String,
+        /// What is wrong.
+        error: ModelError,
+    },
     /// A violation of the format's own rules, in its own words.
     #[error("{0}")]
     Format(String),

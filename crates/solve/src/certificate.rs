@@ -76,7 +76,12 @@ impl BackupStats {
 }
 
 /// The rounding error bound `δ` of one computed `q` (see the module docs).
-pub fn q_rounding(max_outcomes: usize, max_abs_reward: f64, discount: f64, max_abs_value: f64) -> f64 {
+pub fn q_rounding(
+    max_outcomes: usize,
+    max_abs_reward: f64,
+    discount: f64,
+    max_abs_value: f64,
+) -> f64 {
     (max_outcomes as f64 + 2.0) * UNIT_ROUNDOFF * (max_abs_reward + discount * max_abs_value)
 }
 
@@ -94,7 +99,12 @@ pub struct Bounds {
 }
 
 /// The bounds one backup certifies (see the module docs for the derivation).
-pub fn bounds(stats: &BackupStats, discount: f64, max_outcomes: usize, max_abs_reward: f64) -> Bounds {
+pub fn bounds(
+    stats: &BackupStats,
+    discount: f64,
+    max_outcomes: usize,
+    max_abs_reward: f64,
+) -> Bounds {
     let c = discount / (1.0 - discount);
     let m = stats.max_abs_value;
     let delta = q_rounding(max_outcomes, max_abs_reward, discount, m);

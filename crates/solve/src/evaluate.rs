@@ -36,7 +36,11 @@ pub fn evaluate(mdp: &TabularMdp, discount: f64, policy: &[usize], v: &mut [f64]
 }
 
 /// `(I − γ P_π)` as triplets and `r_π`.
-fn system(mdp: &TabularMdp, discount: f64, policy: &[usize]) -> (Vec<Triplet<usize, usize, f64>>, Vec<f64>) {
+fn system(
+    mdp: &TabularMdp,
+    discount: f64,
+    policy: &[usize],
+) -> (Vec<Triplet<usize, usize, f64>>, Vec<f64>) {
     let csr = mdp.csr();
     let n = mdp.n_states();
     let mut triplets = Vec::with_capacity(n + mdp.n_transitions());
@@ -97,12 +101,18 @@ fn iterative(mdp: &TabularMdp, discount: f64, policy: &[usize], v: &mut [f64]) -
         sweeps += 1;
         let magnitude = v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
         if change == 0.0 || change <= scale * 8.0 * f64::EPSILON * magnitude {
-            return Evaluation { exact: true, sweeps };
+            return Evaluation {
+                exact: true,
+                sweeps,
+            };
         }
         if change >= previous {
             stalled += 1;
             if stalled >= 3 {
-                return Evaluation { exact: true, sweeps };
+                return Evaluation {
+                    exact: true,
+                    sweeps,
+                };
             }
         } else {
             stalled = 0;

@@ -59,7 +59,9 @@ impl<'a> Problem<'a> {
 #[non_exhaustive]
 pub enum SolveError {
     /// Values overflowed or became NaN (rewards too large for `f64` at this discount).
-    #[error("values are no longer finite numbers after {iterations} iterations (rewards too large for this discount?)")]
+    #[error(
+        "values are no longer finite numbers after {iterations} iterations (rewards too large for this discount?)"
+    )]
     NonFinite {
         /// Iterations done when it was detected.
         iterations: u64,
@@ -123,13 +125,7 @@ pub fn solve(
     limits: &Limits,
 ) -> Result<Solution, SolveError> {
     let mut solver = algorithm.solver(problem.model);
-    run(
-        problem,
-        solver.as_mut(),
-        limits,
-        &mut (),
-        &Interrupt::new(),
-    )
+    run(problem, solver.as_mut(), limits, &mut (), &Interrupt::new())
 }
 
 /// Runs `solver` until its certificate meets `limits.tolerance` or another limit stops it.

@@ -13,13 +13,25 @@ fn limits(tolerance: f64) -> Limits {
     }
 }
 
-fn run(mdp: &TabularMdp, sense: Sense, discount: f64, algorithm: Algorithm, tolerance: f64) -> Solution {
+fn run(
+    mdp: &TabularMdp,
+    sense: Sense,
+    discount: f64,
+    algorithm: Algorithm,
+    tolerance: f64,
+) -> Solution {
     let problem = Problem::new(mdp, Objective::discounted(sense, discount).unwrap());
     solve(&problem, algorithm, &limits(tolerance)).unwrap()
 }
 
 /// The certificate's promises, checked against an independent exact answer.
-fn check_certificate(mdp: &TabularMdp, sense: Sense, discount: f64, solution: &Solution, reference: &[f64]) {
+fn check_certificate(
+    mdp: &TabularMdp,
+    sense: Sense,
+    discount: f64,
+    solution: &Solution,
+    reference: &[f64],
+) {
     let cert = solution.report.certificate;
     let scale = reference.iter().fold(1.0f64, |m, x| m.max(x.abs()));
     // The reference itself is a dense LU solve: allow its own rounding.
@@ -28,7 +40,10 @@ fn check_certificate(mdp: &TabularMdp, sense: Sense, discount: f64, solution: &S
         assert!(
             solution.lower[s] - slack <= reference[s] && reference[s] <= solution.upper[s] + slack,
             "state {s}: V* = {} outside [{}, {}] ({})",
-            reference[s], solution.lower[s], solution.upper[s], solution.report.algorithm
+            reference[s],
+            solution.lower[s],
+            solution.upper[s],
+            solution.report.algorithm
         );
         assert!((solution.values[s] - reference[s]).abs() <= cert.value_error + slack);
     }
@@ -41,7 +56,8 @@ fn check_certificate(mdp: &TabularMdp, sense: Sense, discount: f64, solution: &S
         assert!(
             loss <= cert.policy_gap + slack,
             "state {s}: policy loses {loss} > gap {} ({})",
-            cert.policy_gap, solution.report.algorithm
+            cert.policy_gap,
+            solution.report.algorithm
         );
     }
 }
@@ -74,7 +90,8 @@ fn small() -> TabularMdp {
         for s in 0..2 {
             for n in 0..2 {
                 if p[a][s][n] > 0.0 {
-                    b.add(s as u64, a as u64, n as u64, p[a][s][n], r[s][a]).unwrap();
+                    b.add(s as u64, a as u64, n as u64, p[a][s][n], r[s][a])
+                        .unwrap();
                 }
             }
         }
@@ -88,9 +105,21 @@ fn pymdptoolbox_small_model_every_algorithm() {
     for algorithm in Algorithm::ALL.into_iter().chain([Algorithm::Auto]) {
         let s = run(&mdp, Sense::Maximize, 0.99, algorithm, 1e-6);
         assert!(s.report.is_converged());
-        assert!((s.values[0] - 392.299107).abs() < 1e-5, "{algorithm}: {:?}", s.values);
-        assert!((s.values[1] - 386.160714).abs() < 1e-5, "{algorithm}: {:?}", s.values);
-        assert_eq!(s.policy, vec![Some(ActionId(1)), Some(ActionId(0))], "{algorithm}");
+        assert!(
+            (s.values[0] - 392.299107).abs() < 1e-5,
+            "{algorithm}: {:?}",
+            s.values
+        );
+        assert!(
+            (s.values[1] - 386.160714).abs() < 1e-5,
+            "{algorithm}: {:?}",
+            s.values
+        );
+        assert_eq!(
+            s.policy,
+            vec![Some(ActionId(1)), Some(ActionId(0))],
+            "{algorithm}"
+        );
     }
 }
 
@@ -107,8 +136,16 @@ fn all_zero_rewards_converge_at_once_to_zero() {
     for algorithm in Algorithm::ALL {
         let s = run(&mdp, Sense::Maximize, 0.99, algorithm, 1e-6);
         assert!(s.report.is_converged());
-        assert!(s.report.iterations <= 1, "{algorithm}: {}", s.report.iterations);
-        assert!(s.values.iter().all(|&v| v == 0.0), "{algorithm}: {:?}", s.values);
+        assert!(
+            s.report.iterations <= 1,
+            "{algorithm}: {}",
+            s.report.iterations
+        );
+        assert!(
+            s.values.iter().all(|&v| v == 0.0),
+            "{algorithm}: {:?}",
+            s.values
+        );
         assert!(s.lower.iter().chain(&s.upper).all(|v| v.is_finite()));
     }
 }
@@ -121,7 +158,11 @@ fn self_loop_at_discount_0_999_is_1000() {
     for algorithm in Algorithm::ALL {
         let s = run(&mdp, Sense::Maximize, 0.999, algorithm, 1e-9);
         assert!(s.report.is_converged(), "{algorithm}: {:?}", s.report);
-        assert!((s.values[0] - 1000.0).abs() < 1e-9, "{algorithm}: {}", s.values[0]);
+        assert!(
+            (s.values[0] - 1000.0).abs() < 1e-9,
+            "{algorithm}: {}",
+            s.values[0]
+        );
     }
 }
 
@@ -131,7 +172,14 @@ fn slow_model_runs_until_the_certificate_holds() {
     let n = 50u64;
     let mut b = MdpBuilder::new();
     for s in 0..n {
-        b.add(s, 0, (s + 1).min(n - 1), 1.0, if s == n - 1 { 1.0 } else { 0.0 }).unwrap();
+        b.add(
+            s,
+            0,
+            (s + 1).min(n - 1),
+            1.0,
+            if s == n - 1 { 1.0 } else { 0.0 },
+        )
+        .unwrap();
         b.add(s, 1, 0, 1.0, 0.0).unwrap();
     }
     let mdp = b.build().unwrap().0;
@@ -155,7 +203,11 @@ fn brute_force_optimum_chain(mdp: &TabularMdp, discount: f64) -> Vec<f64> {
 fn iteration_limit_is_reported_with_an_honest_certificate() {
     let mdp = small();
     let problem = Problem::new(&mdp, Objective::discounted(Sense::Maximize, 0.99).unwrap());
-    let limits = Limits { max_iterations: Some(3), threads: 1, ..Limits::default() };
+    let limits = Limits {
+        max_iterations: Some(3),
+        threads: 1,
+        ..Limits::default()
+    };
     let s = solve(&problem, Algorithm::ValueIteration, &limits).unwrap();
     assert_eq!(s.report.status, decide_core::Status::IterationLimit);
     assert_eq!(s.report.iterations, 3);
@@ -176,12 +228,33 @@ fn tolerance_below_double_precision_is_reported_not_looped_on() {
 
 #[test]
 fn thread_count_does_not_change_the_answer() {
-    let g = decide_core::generate::SplitMixSparse { n_states: 5000, n_actions: 3, n_successors: 4, seed: 7 };
+    let g = decide_core::generate::SplitMixSparse {
+        n_states: 5000,
+        n_actions: 3,
+        n_successors: 4,
+        seed: 7,
+    };
     let mdp = g.builder().unwrap().build().unwrap().0;
     let problem = Problem::new(&mdp, Objective::discounted(Sense::Maximize, 0.95).unwrap());
     for algorithm in Algorithm::ALL {
-        let one = solve(&problem, algorithm, &Limits { threads: 1, ..Limits::default() }).unwrap();
-        let two = solve(&problem, algorithm, &Limits { threads: 2, ..Limits::default() }).unwrap();
+        let one = solve(
+            &problem,
+            algorithm,
+            &Limits {
+                threads: 1,
+                ..Limits::default()
+            },
+        )
+        .unwrap();
+        let two = solve(
+            &problem,
+            algorithm,
+            &Limits {
+                threads: 2,
+                ..Limits::default()
+            },
+        )
+        .unwrap();
         assert_eq!(one.values, two.values, "{algorithm}");
         assert_eq!(one.policy, two.policy, "{algorithm}");
         assert_eq!(one.report.iterations, two.report.iterations, "{algorithm}");
