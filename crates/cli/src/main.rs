@@ -304,8 +304,8 @@ fn print_summary(
     )?;
     writeln!(
         out,
-        "certificate  Bellman residual {:.3e}; every V*(s) within [lower, upper] of width {:.3e}; policy gap <= {:.3e} (tolerance {:.1e})",
-        cert.residual, cert.policy_gap, cert.policy_gap, report.tolerance
+        "certificate  V* within {:.2e} of these values in every state; the policy is within {:.2e} of optimal (tolerance {:.1e}); Bellman residual {:.2e}",
+        cert.value_error, cert.policy_gap, report.tolerance, cert.residual
     )?;
     let shown = mdp.n_states().min(8);
     for s in 0..shown {
@@ -322,11 +322,9 @@ fn print_summary(
         };
         writeln!(
             out,
-            "  {}{name}: V* = {:.9} in [{:.9}, {:.9}], action {action}",
+            "  {}{name}: value {:.9}, action {action}",
             StateId(s as u32),
             solution.values[s],
-            solution.lower[s],
-            solution.upper[s]
         )?;
     }
     if mdp.n_states() > shown {
