@@ -64,7 +64,13 @@ pub fn brute_force_optimum(mdp: &TabularMdp, sense: Sense, discount: f64) -> Vec
 }
 
 /// `q(s, a)` against values `v`.
-pub fn q_value(mdp: &TabularMdp, discount: f64, state: StateId, action: ActionId, v: &[f64]) -> f64 {
+pub fn q_value(
+    mdp: &TabularMdp,
+    discount: f64,
+    state: StateId,
+    action: ActionId,
+    v: &[f64],
+) -> f64 {
     let k = mdp.pair_of(state, action).expect("action available");
     mdp.pair_reward(k)
         + discount
