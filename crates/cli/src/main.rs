@@ -236,12 +236,13 @@ fn solve(args: &SolveArgs) -> Result<bool, Failure> {
     let problem = Problem::new(&model.mdp, objective);
     let mut solver = args.algorithm.solver(&model.mdp);
     let mut observer = progress::Progress::new(!args.quiet && std::io::stderr().is_terminal());
+    let interrupt = install_interrupt_handler();
     let solution = decide_solve::run(
         &problem,
         solver.as_mut(),
         &limits,
         &mut observer,
-        &Interrupt::new(),
+        &interrupt,
     )
     .map_err(|e| Failure::Model(anyhow::anyhow!("{}: {e}", path.display())))?;
     drop(observer);
@@ -267,6 +268,21 @@ fn solve(args: &SolveArgs) -> Result<bool, Failure> {
             .map_err(Failure::Usage)?;
     }
     Ok(solution.report.is_converged())
+}
+
+/// Ctrl-C or SIGTERM raises the interrupt: the solve stops after its current iteration and
+/// writes its best result with status `interrupted` (exit 3). A second signal exits at once.
+fn install_interrupt_handler() -> Interrupt {
+    let interrupt = Interrupt::new();
+    let flag = interrupt.clone();
+    // Failing to install (another handler exists) only loses graceful interruption.
+    let _ = ctrlc::set_handler(move || {
+        if flag.is_raised() {
+            std::process::exit(130);
+        }
+        flag.raise();
+    });
+    interrupt
 }
 
 fn print_summary(

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn testdata(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata")
+        .join(rel)
 }
 
 /// Runs `decide ARGS` and checks the exit code.
@@ -36,18 +38,37 @@ fn solve_writes_solution_and_policy() {
     let policy = dir.path().join("policy.csv");
     let model = testdata("mdp/frozenlake8x8_slippery.transitions.csv");
     let out = check(
-        &["solve", model.to_str().unwrap(), "--output", output.to_str().unwrap(), "--policy-csv", policy.to_str().unwrap()],
+        &[
+            "solve",
+            model.to_str().unwrap(),
+            "--output",
+            output.to_str().unwrap(),
+            "--policy-csv",
+            policy.to_str().unwrap(),
+        ],
         0,
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("converged"), "{stdout}");
     assert!(stdout.contains("65 states"), "{stdout}");
-    assert!(out.stderr.is_empty(), "no progress bar in pipes: {}", stderr(&out));
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&output).unwrap()).unwrap();
+    assert!(
+        out.stderr.is_empty(),
+        "no progress bar in pipes: {}",
+        stderr(&out)
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&output).unwrap()).unwrap();
     for key in ["values", "policy", "lower", "upper"] {
         assert_eq!(json[key].as_array().unwrap().len(), 65, "{key}");
     }
-    for key in ["algorithm", "status", "iterations", "seconds", "residual", "policy_gap"] {
+    for key in [
+        "algorithm",
+        "status",
+        "iterations",
+        "seconds",
+        "residual",
+        "policy_gap",
+    ] {
         assert!(!json["report"][key].is_null(), "report.{key}");
     }
     assert_eq!(json["report"]["status"], "converged");
@@ -55,7 +76,12 @@ fn solve_writes_solution_and_policy() {
         &std::fs::read_to_string(testdata("mdp/frozenlake8x8_slippery.reference.json")).unwrap(),
     )
     .unwrap();
-    for (mine, theirs) in json["values"].as_array().unwrap().iter().zip(reference["V"].as_array().unwrap()) {
+    for (mine, theirs) in json["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(reference["V"].as_array().unwrap())
+    {
         assert!((mine.as_f64().unwrap() - theirs.as_f64().unwrap()).abs() < 1e-6);
     }
     let csv = std::fs::read_to_string(&policy).unwrap();
@@ -68,8 +94,21 @@ fn flags_override_the_model() {
     let model = testdata("mdp/forest_S3.transitions.csv");
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("s.json");
-    check(&["solve", model.to_str().unwrap(), "--discount", "0.96", "--algorithm", "vi", "--output", output.to_str().unwrap()], 0);
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&output).unwrap()).unwrap();
+    check(
+        &[
+            "solve",
+            model.to_str().unwrap(),
+            "--discount",
+            "0.96",
+            "--algorithm",
+            "vi",
+            "--output",
+            output.to_str().unwrap(),
+        ],
+        0,
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&output).unwrap()).unwrap();
     // pymdptoolbox's forest(S=3) at 0.96: V = (74.6496, 78.1056, 82.1056) (its documented values,
     // which come from a value-iteration run; the exact values agree to 1e-4).
     let expected = [74.6496, 78.1056, 82.1056];
@@ -85,8 +124,21 @@ fn iteration_limit_exits_3_with_the_best_result_written() {
     let model = testdata("mdp/forest_S1000.transitions.csv");
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("s.json");
-    check(&["solve", model.to_str().unwrap(), "--algorithm", "vi", "--max-iterations", "5", "--output", output.to_str().unwrap()], 3);
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&output).unwrap()).unwrap();
+    check(
+        &[
+            "solve",
+            model.to_str().unwrap(),
+            "--algorithm",
+            "vi",
+            "--max-iterations",
+            "5",
+            "--output",
+            output.to_str().unwrap(),
+        ],
+        3,
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&output).unwrap()).unwrap();
     assert_eq!(json["report"]["status"], "iteration_limit");
     assert_eq!(json["report"]["iterations"], 5);
 }
@@ -100,7 +152,15 @@ fn usage_errors_exit_2() {
     assert!(stderr(&out).contains("/nonexistent/model.csv"));
     let model = testdata("mdp/forest_S3.transitions.csv");
     check(&["solve", model.to_str().unwrap(), "--tolerance", "-1"], 2);
-    check(&["solve", model.to_str().unwrap(), "--output", "/nonexistent/dir/out.json"], 2);
+    check(
+        &[
+            "solve",
+            model.to_str().unwrap(),
+            "--output",
+            "/nonexistent/dir/out.json",
+        ],
+        2,
+    );
 }
 
 #[test]
@@ -117,13 +177,38 @@ fn convert_to_json_round_trips_through_solve() {
     let dir = tempfile::tempdir().unwrap();
     let json_model = dir.path().join("fl.json");
     let model = testdata("mdp/frozenlake4x4_slippery.transitions.csv");
-    check(&["convert", model.to_str().unwrap(), json_model.to_str().unwrap()], 0);
+    check(
+        &[
+            "convert",
+            model.to_str().unwrap(),
+            json_model.to_str().unwrap(),
+        ],
+        0,
+    );
     let a = dir.path().join("a.json");
     let b = dir.path().join("b.json");
-    check(&["solve", model.to_str().unwrap(), "--output", a.to_str().unwrap()], 0);
-    check(&["solve", json_model.to_str().unwrap(), "--output", b.to_str().unwrap()], 0);
-    let va: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&a).unwrap()).unwrap();
-    let vb: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&b).unwrap()).unwrap();
+    check(
+        &[
+            "solve",
+            model.to_str().unwrap(),
+            "--output",
+            a.to_str().unwrap(),
+        ],
+        0,
+    );
+    check(
+        &[
+            "solve",
+            json_model.to_str().unwrap(),
+            "--output",
+            b.to_str().unwrap(),
+        ],
+        0,
+    );
+    let va: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&a).unwrap()).unwrap();
+    let vb: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&b).unwrap()).unwrap();
     assert_eq!(va["values"], vb["values"]);
     assert_eq!(va["policy"], vb["policy"]);
 }
@@ -138,7 +223,15 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 /// A bad model: exit 1, one line on stderr containing every fragment, no output file.
 fn check_bad(model: &Path, fragments: &[&str]) {
     let output = model.with_extension("solution.json");
-    let out = check(&["solve", model.to_str().unwrap(), "--output", output.to_str().unwrap()], 1);
+    let out = check(
+        &[
+            "solve",
+            model.to_str().unwrap(),
+            "--output",
+            output.to_str().unwrap(),
+        ],
+        1,
+    );
     let err = stderr(&out);
     assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
     for f in fragments {
@@ -159,23 +252,76 @@ fn bad_models_exit_1_with_file_and_line() {
         if with_meta {
             write(d, &format!("{name}.meta.json"), meta);
         }
-        write(d, &format!("{name}.transitions.csv"), &format!("{HEADER}{rows}"))
+        write(
+            d,
+            &format!("{name}.transitions.csv"),
+            &format!("{HEADER}{rows}"),
+        )
     };
-    check_bad(&case("sum", "0,0,0,0.49,1\n0,0,1,0.49,1\n1,0,1,1,0\n", true), &["sum.transitions.csv:2:", "s0", "a0", "0.98"]);
-    check_bad(&case("negative", "0,0,0,-0.5,1\n0,0,1,1.5,1\n1,0,1,1,0\n", true), &["negative.transitions.csv:2:", "-0.5"]);
-    check_bad(&case("nan", "0,0,0,1,nan\n1,0,1,1,0\n", true), &["nan.transitions.csv:2:", "reward", "NaN"]);
-    check_bad(&case("inf", "0,0,0,1,0\n1,0,1,1,inf\n", true), &["inf.transitions.csv:3:", "reward", "inf"]);
-    check_bad(&case("range", "0,0,0,1,0\n1,0,2,1,0\n", true), &["range.transitions.csv:3:", "next state 2"]);
-    check_bad(&case("noactions", "0,0,1,1,0\n", true), &["noactions.transitions.csv", "s1", "no actions"]);
-    check_bad(&case("malformed", "0,0,0,1,0\n1,0,1,abc,0\n", true), &["malformed.transitions.csv:3:", "abc"]);
-    check_bad(&write(d, "missing.transitions.csv", "state,action,next_state,probability\n0,0,0,1\n"), &["missing.transitions.csv:1:", "reward"]);
-    check_bad(&write(d, "empty.transitions.csv", ""), &["empty.transitions.csv"]);
-    write(d, "discount.meta.json", r#"{"discount": 1.5}"#);
-    check_bad(&write(d, "discount.transitions.csv", &format!("{HEADER}0,0,0,1,1\n")), &["discount.meta.json:1:", "1.5"]);
-    write(d, "undiscounted.meta.json", r#"{"discount": 1.0}"#);
-    check_bad(&write(d, "undiscounted.transitions.csv", &format!("{HEADER}0,0,0,1,1\n")), &["undiscounted.transitions.csv", "discount 1", "[0, 1)"]);
     check_bad(
-        &write(d, "undeclared.mdp", "discount: 0.9\nvalues: reward\nstates: 2\nactions: go stay\nT: go identity\nT: stay identity\nT: jump : 0 : 1 1.0\n"),
+        &case("sum", "0,0,0,0.49,1\n0,0,1,0.49,1\n1,0,1,1,0\n", true),
+        &["sum.transitions.csv:2:", "s0", "a0", "0.98"],
+    );
+    check_bad(
+        &case("negative", "0,0,0,-0.5,1\n0,0,1,1.5,1\n1,0,1,1,0\n", true),
+        &["negative.transitions.csv:2:", "-0.5"],
+    );
+    check_bad(
+        &case("nan", "0,0,0,1,nan\n1,0,1,1,0\n", true),
+        &["nan.transitions.csv:2:", "reward", "NaN"],
+    );
+    check_bad(
+        &case("inf", "0,0,0,1,0\n1,0,1,1,inf\n", true),
+        &["inf.transitions.csv:3:", "reward", "inf"],
+    );
+    check_bad(
+        &case("range", "0,0,0,1,0\n1,0,2,1,0\n", true),
+        &["range.transitions.csv:3:", "next state 2"],
+    );
+    check_bad(
+        &case("noactions", "0,0,1,1,0\n", true),
+        &["noactions.transitions.csv", "s1", "no actions"],
+    );
+    check_bad(
+        &case("malformed", "0,0,0,1,0\n1,0,1,abc,0\n", true),
+        &["malformed.transitions.csv:3:", "abc"],
+    );
+    check_bad(
+        &write(
+            d,
+            "missing.transitions.csv",
+            "state,action,next_state,probability\n0,0,0,1\n",
+        ),
+        &["missing.transitions.csv:1:", "reward"],
+    );
+    check_bad(
+        &write(d, "empty.transitions.csv", ""),
+        &["empty.transitions.csv"],
+    );
+    write(d, "discount.meta.json", r#"{"discount": 1.5}"#);
+    check_bad(
+        &write(
+            d,
+            "discount.transitions.csv",
+            &format!("{HEADER}0,0,0,1,1\n"),
+        ),
+        &["discount.meta.json:1:", "1.5"],
+    );
+    write(d, "undiscounted.meta.json", r#"{"discount": 1.0}"#);
+    check_bad(
+        &write(
+            d,
+            "undiscounted.transitions.csv",
+            &format!("{HEADER}0,0,0,1,1\n"),
+        ),
+        &["undiscounted.transitions.csv", "discount 1", "[0, 1)"],
+    );
+    check_bad(
+        &write(
+            d,
+            "undeclared.mdp",
+            "discount: 0.9\nvalues: reward\nstates: 2\nactions: go stay\nT: go identity\nT: stay identity\nT: jump : 0 : 1 1.0\n",
+        ),
         &["undeclared.mdp:7:", "jump"],
     );
 }
