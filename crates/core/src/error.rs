@@ -106,6 +106,14 @@ pub enum ModelError {
         /// The value given.
         discount: f64,
     },
+    /// A terminal value that is NaN or infinite.
+    #[error("state {state}: terminal value {value} is not a finite number")]
+    NonFiniteTerminalValue {
+        /// The state.
+        state: StateId,
+        /// The value found.
+        value: f64,
+    },
     /// The model has no states at all.
     #[error("the model has no states")]
     Empty,

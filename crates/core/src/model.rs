@@ -76,6 +76,8 @@ pub struct TabularMdp {
     probability: Vec<f64>,
     reward: Vec<f64>,
     terminal: Vec<bool>,
+    /// Value of each terminal state, indexed by state; empty when every terminal value is 0.
+    terminal_value: Vec<f64>,
     max_outcomes: usize,
     state_names: Option<Vec<String>>,
     action_names: Option<Vec<String>>,
@@ -96,6 +98,16 @@ pub struct CsrView<'a> {
     pub next: &'a [u32],
     /// Probability of each outcome.
     pub probability: &'a [f64],
+    /// Terminal values by state (empty when all are 0).
+    pub terminal_value: &'a [f64],
+}
+
+impl CsrView<'_> {
+    /// The fixed value of terminal state `s` (0 when not given).
+    #[inline]
+    pub fn terminal_value(&self, s: usize) -> f64 {
+        self.terminal_value.get(s).copied().unwrap_or(0.0)
+    }
 }
 
 impl TabularMdp {
@@ -128,6 +140,7 @@ impl TabularMdp {
             pair_reward: &self.pair_reward,
             next: &self.next,
             probability: &self.probability,
+            terminal_value: &self.terminal_value,
         }
     }
     /// The pair indices of `state`.
@@ -163,9 +176,18 @@ impl TabularMdp {
             reward: self.reward[j],
         })
     }
-    /// Whether `state` is terminal (no actions; its value is 0).
+    /// Whether `state` is terminal (no actions; its value is fixed, 0 unless given).
     pub fn is_terminal(&self, state: StateId) -> bool {
         self.terminal[state.index()]
+    }
+    /// The fixed value of a terminal state (0 unless the model gives one; 0 for others).
+    #[inline]
+    pub fn terminal_value(&self, state: usize) -> f64 {
+        self.terminal_value.get(state).copied().unwrap_or(0.0)
+    }
+    /// Whether any terminal state has a nonzero value.
+    pub fn has_terminal_values(&self) -> bool {
+        !self.terminal_value.is_empty()
     }
     /// Names of the states, when the model gave them.
     pub fn state_names(&self) -> Option<&[String]> {
@@ -186,6 +208,7 @@ impl TabularMdp {
             + self.probability.len() * size_of::<f64>()
             + self.reward.len() * size_of::<f64>()
             + self.terminal.len()
+            + self.terminal_value.len() * size_of::<f64>()
     }
 }
 
@@ -208,7 +231,7 @@ pub struct MdpBuilder {
     rows: Vec<Row>,
     n_states: Option<u32>,
     n_actions: Option<u32>,
-    terminal: Vec<u32>,
+    terminal: Vec<(u32, f64)>,
     options: ValidationOptions,
     state_names: Option<Vec<String>>,
     action_names: Option<Vec<String>>,
@@ -273,8 +296,24 @@ impl MdpBuilder {
 
     /// Marks a state terminal: it may have no actions, and its value is 0.
     pub fn mark_terminal(&mut self, state: u64) -> Result<&mut Self, ModelError> {
+        self.mark_terminal_with_value(state, 0.0)
+    }
+
+    /// Marks a state terminal with a fixed value (collected on arrival, never discounted
+    /// further): any actions listed for it are dropped.
+    pub fn mark_terminal_with_value(
+        &mut self,
+        state: u64,
+        value: f64,
+    ) -> Result<&mut Self, ModelError> {
         let s = self.check_state("state", state)?;
-        self.terminal.push(s);
+        if !value.is_finite() {
+            return Err(ModelError::NonFiniteTerminalValue {
+                state: StateId(s),
+                value,
+            });
+        }
+        self.terminal.push((s, value + 0.0));
         Ok(self)
     }
 
@@ -393,7 +432,13 @@ impl MdpBuilder {
         } else {
             max_id_seen.0 as u64 + 1
         }
-        .max(terminal.iter().map(|&t| t as u64 + 1).max().unwrap_or(0));
+        .max(
+            terminal
+                .iter()
+                .map(|&(t, _)| t as u64 + 1)
+                .max()
+                .unwrap_or(0),
+        );
         let n_states = match n_states {
             Some(n) => n,
             None => checked_count("state", inferred_states)?,
@@ -413,8 +458,26 @@ impl MdpBuilder {
             ..BuildSummary::default()
         };
         let mut is_terminal = vec![false; n_states as usize];
-        for t in terminal {
+        let mut terminal_value = Vec::new();
+        for &(t, value) in &terminal {
+            if t >= n_states {
+                return Err(ModelError::StateOutOfRange {
+                    role: "terminal state",
+                    id: t as u64,
+                    n_states: n_states as u64,
+                }
+                .into());
+            }
             is_terminal[t as usize] = true;
+            if value != 0.0 {
+                terminal_value.resize(n_states as usize, 0.0);
+            }
+        }
+        if !terminal_value.is_empty() {
+            // Later marks win, like every other "last write" in the readers.
+            for &(t, value) in &terminal {
+                terminal_value[t as usize] = value;
+            }
         }
         let mut state_pairs = Vec::with_capacity(n_states as usize + 1);
         let mut pair_action = Vec::new();
@@ -530,6 +593,7 @@ impl MdpBuilder {
                 probability,
                 reward,
                 terminal: is_terminal,
+                terminal_value,
                 max_outcomes,
                 state_names,
                 action_names,

@@ -1,7 +1,7 @@
 //! The Bellman kernels: the only place `q(s,a) = r(s,a) + γ Σ p(s'|s,a) v(s')` is computed.
 //!
 //! Policies are stored as **pair indices** (see [`TabularMdp::csr`]); [`NO_PAIR`] marks a
-//! terminal state, whose value is 0.
+//! terminal state, whose value is fixed.
 
 use crate::certificate::BackupStats;
 use decide_core::model::CsrView;
@@ -26,7 +26,7 @@ pub fn pair_q(csr: &CsrView<'_>, k: usize, discount: f64, v: &[f64]) -> f64 {
 }
 
 /// The best `q` of state `s` and the pair attaining it (first best by action id), or
-/// `(0, NO_PAIR)` for a terminal state.
+/// `(terminal value, NO_PAIR)` for a terminal state.
 ///
 /// When `keep` is a pair of `s` whose `q` is within `tie` of the best, `keep` is returned
 /// instead: policy iteration keeps its action on ties that rounding cannot resolve, which is
@@ -43,7 +43,7 @@ pub fn best_pair(
 ) -> (f64, usize) {
     let pairs = csr.state_pairs[s]..csr.state_pairs[s + 1];
     if pairs.is_empty() {
-        return (0.0, NO_PAIR);
+        return (csr.terminal_value(s), NO_PAIR);
     }
     let mut best_k = pairs.start;
     let mut best_q = pair_q(csr, best_k, discount, v);
@@ -110,7 +110,11 @@ pub fn backup(
             let (q, k) = best_pair(&csr, s, sense, discount, v, keep, tie);
             *o = q;
             *p = k;
-            stats.observe(q, v[s]);
+            if k == NO_PAIR {
+                stats.observe_terminal(q, v[s]);
+            } else {
+                stats.observe(q, v[s]);
+            }
         }
         stats
     })
@@ -130,13 +134,15 @@ pub fn policy_backup(
         for (i, o) in out.iter_mut().enumerate() {
             let s = first + i;
             let k = policy[s];
-            let q = if k == NO_PAIR {
-                0.0
+            *o = if k == NO_PAIR {
+                let q = csr.terminal_value(s);
+                stats.observe_terminal(q, v[s]);
+                q
             } else {
-                pair_q(&csr, k, discount, v)
+                let q = pair_q(&csr, k, discount, v);
+                stats.observe(q, v[s]);
+                q
             };
-            *o = q;
-            stats.observe(q, v[s]);
         }
         stats
     })
@@ -168,7 +174,7 @@ pub fn policy_gauss_seidel_sweep(
     for s in 0..v.len() {
         let k = policy[s];
         let q = if k == NO_PAIR {
-            0.0
+            csr.terminal_value(s)
         } else {
             pair_q(&csr, k, discount, v)
         };

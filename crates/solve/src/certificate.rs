@@ -55,6 +55,15 @@ impl BackupStats {
         self.max_abs_value = self.max_abs_value.max(new.abs()).max(old.abs());
     }
 
+    /// Adds a terminal state. Its value is fixed, so `T x − T y` is 0 there whatever `x − y`:
+    /// the bounds' induction needs `min d ≤ 0 ≤ max d` as well as its actual change.
+    #[inline]
+    pub fn observe_terminal(&mut self, new: f64, old: f64) {
+        self.observe(new, old);
+        self.min_diff = self.min_diff.min(0.0);
+        self.max_diff = self.max_diff.max(0.0);
+    }
+
     /// Combines the statistics of two disjoint sets of states.
     pub fn merge(a: Self, b: Self) -> Self {
         BackupStats {

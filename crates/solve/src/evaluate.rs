@@ -48,7 +48,9 @@ fn system(
     for s in 0..n {
         let k = policy[s];
         let mut diagonal = 1.0;
-        if k != NO_PAIR {
+        if k == NO_PAIR {
+            rhs[s] = csr.terminal_value(s);
+        } else {
             rhs[s] = csr.pair_reward[k];
             for j in csr.pair_outcomes[k]..csr.pair_outcomes[k + 1] {
                 let next = csr.next[j] as usize;

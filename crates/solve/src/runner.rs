@@ -227,10 +227,11 @@ fn run_loop(
     for s in 0..n {
         let k = current.policy[s];
         if k == NO_PAIR || problem.model.is_terminal(StateId(s as u32)) {
-            // A terminal state's value is exactly 0.
-            values.push(0.0);
-            lower.push(0.0);
-            upper.push(0.0);
+            // A terminal state's value is fixed by the model, exactly.
+            let fixed = problem.model.terminal_value(s);
+            values.push(fixed);
+            lower.push(fixed);
+            upper.push(fixed);
             policy.push(None);
         } else {
             let b = current.backup[s];

@@ -79,6 +79,23 @@ proptest! {
             check_certificate(&mdp, sense, discount, &solution, &reference);
         }
     }
+
+    #[test]
+    fn bounds_hold_after_any_number_of_iterations(
+        mdp in small_mdp(8, 3),
+        discount in 0.0f64..0.999,
+        minimize in any::<bool>(),
+        stop_after in 1u64..6,
+    ) {
+        let sense = if minimize { Sense::Minimize } else { Sense::Maximize };
+        let reference = brute_force_optimum(&mdp, sense, discount);
+        let problem = Problem::new(&mdp, Objective::discounted(sense, discount).unwrap());
+        for algorithm in Algorithm::ALL {
+            let limits = Limits { max_iterations: Some(stop_after), tolerance: 0.0, threads: 1, ..Limits::default() };
+            let solution = solve(&problem, algorithm, &limits).unwrap();
+            check_certificate(&mdp, sense, discount, &solution, &reference);
+        }
+    }
 }
 
 fn small() -> TabularMdp {
@@ -259,4 +276,48 @@ fn thread_count_does_not_change_the_answer() {
         assert_eq!(one.policy, two.policy, "{algorithm}");
         assert_eq!(one.report.iterations, two.report.iterations, "{algorithm}");
     }
+}
+
+#[test]
+fn terminal_value_is_collected_on_arrival() {
+    // s0 --go--> s1 (terminal, value 100), reward −1, discount 0.9: V(s0) = −1 + 0.9·100 = 89.
+    let mut b = MdpBuilder::new();
+    b.add(0, 0, 1, 1.0, -1.0).unwrap();
+    b.mark_terminal_with_value(1, 100.0).unwrap();
+    let mdp = b.build().unwrap().0;
+    for algorithm in Algorithm::ALL {
+        let s = run(&mdp, Sense::Maximize, 0.9, algorithm, 1e-9);
+        assert!(s.report.is_converged());
+        assert!(
+            (s.values[0] - 89.0).abs() < 1e-9,
+            "{algorithm}: {:?}",
+            s.values
+        );
+        assert_eq!(s.values[1], 100.0);
+        assert!(s.lower[0] <= 89.0 && 89.0 <= s.upper[0]);
+        assert_eq!(s.policy[1], None);
+    }
+}
+
+#[test]
+fn bounds_after_one_sweep_hold_with_terminal_states() {
+    // s0 → t (terminal, value 1), reward 1, γ = 0.9: V*(s0) = 1.9. After one sweep from 0 every
+    // change is +1; a fixed terminal value must not let the lower bound extrapolate to 10.
+    let mut b = MdpBuilder::new();
+    b.add(0, 0, 1, 1.0, 1.0).unwrap();
+    b.mark_terminal_with_value(1, 1.0).unwrap();
+    let mdp = b.build().unwrap().0;
+    let problem = Problem::new(&mdp, Objective::discounted(Sense::Maximize, 0.9).unwrap());
+    let limits = Limits {
+        max_iterations: Some(1),
+        threads: 1,
+        ..Limits::default()
+    };
+    let s = solve(&problem, Algorithm::ValueIteration, &limits).unwrap();
+    assert!(
+        s.lower[0] <= 1.9 && 1.9 <= s.upper[0],
+        "[{}, {}]",
+        s.lower[0],
+        s.upper[0]
+    );
 }

@@ -14,7 +14,10 @@ pub fn policy_value(mdp: &TabularMdp, discount: f64, policy: &[Option<ActionId>]
     let mut a = Mat::<f64>::identity(n, n);
     let mut r = Mat::<f64>::zeros(n, 1);
     for s in 0..n {
-        let Some(action) = policy[s] else { continue };
+        let Some(action) = policy[s] else {
+            r[(s, 0)] = mdp.terminal_value(s);
+            continue;
+        };
         let k = mdp
             .pair_of(StateId(s as u32), action)
             .expect("policy action is available");
@@ -81,7 +84,8 @@ pub fn q_value(
 }
 
 /// A random small MDP: up to `max_states` states, up to `max_actions` actions per state
-/// (every state has at least one), random supports and weights, rewards in [-10, 10].
+/// (every state has at least one), random supports and weights, rewards in [-10, 10], and
+/// some terminal states with values in [-10, 10].
 pub fn small_mdp(max_states: usize, max_actions: usize) -> impl Strategy<Value = TabularMdp> {
     (1..=max_states).prop_flat_map(move |n| {
         let pair = (
@@ -90,26 +94,38 @@ pub fn small_mdp(max_states: usize, max_actions: usize) -> impl Strategy<Value =
             0usize..n,
         );
         let state = proptest::collection::vec(pair, 1..=max_actions);
-        proptest::collection::vec(state, n).prop_map(move |states| {
-            let mut b = MdpBuilder::new();
-            b.declare_states(n as u64).expect("small");
-            for (s, actions) in states.iter().enumerate() {
-                for (a, (weights, rewards, forced)) in actions.iter().enumerate() {
-                    // Sparsify: keep weights above 0.5 plus one forced successor.
-                    let kept: Vec<(usize, f64)> = weights
-                        .iter()
-                        .enumerate()
-                        .filter(|&(j, &w)| w > 0.5 || j == *forced)
-                        .map(|(j, &w)| (j, w + 0.01))
-                        .collect();
-                    let total: f64 = kept.iter().map(|x| x.1).sum();
-                    for &(j, w) in &kept {
-                        b.add(s as u64, a as u64, j as u64, w / total, rewards[j])
-                            .expect("valid by construction");
+        // About one state in six is terminal with a fixed value (its actions are dropped).
+        let terminal = proptest::option::weighted(1.0 / 6.0, -10.0f64..10.0);
+        (
+            proptest::collection::vec(state, n),
+            proptest::collection::vec(terminal, n),
+        )
+            .prop_map(move |(states, terminal)| {
+                let mut b = MdpBuilder::new();
+                b.declare_states(n as u64).expect("small");
+                for (s, value) in terminal.iter().enumerate() {
+                    if let Some(value) = value {
+                        b.mark_terminal_with_value(s as u64, *value)
+                            .expect("finite");
                     }
                 }
-            }
-            b.build().expect("valid by construction").0
-        })
+                for (s, actions) in states.iter().enumerate() {
+                    for (a, (weights, rewards, forced)) in actions.iter().enumerate() {
+                        // Sparsify: keep weights above 0.5 plus one forced successor.
+                        let kept: Vec<(usize, f64)> = weights
+                            .iter()
+                            .enumerate()
+                            .filter(|&(j, &w)| w > 0.5 || j == *forced)
+                            .map(|(j, &w)| (j, w + 0.01))
+                            .collect();
+                        let total: f64 = kept.iter().map(|x| x.1).sum();
+                        for &(j, w) in &kept {
+                            b.add(s as u64, a as u64, j as u64, w / total, rewards[j])
+                                .expect("valid by construction");
+                        }
+                    }
+                }
+                b.build().expect("valid by construction").0
+            })
     })
 }
