@@ -71,6 +71,8 @@ pub struct Meta {
     pub absorbing_state: Option<u64>,
     /// States marked terminal (no actions needed; value 0).
     pub terminal: Vec<u64>,
+    /// Terminal states with a fixed value, as `[state, value]` pairs (marks them terminal).
+    pub terminal_values: Vec<(u64, f64)>,
     /// Names of the states, in id order.
     pub state_names: Option<Vec<String>>,
     /// Names of the actions, in id order.
@@ -155,6 +157,11 @@ pub fn read_from(
     }
     for &state in &meta.terminal {
         builder.mark_terminal(state).map_err(meta_error)?;
+    }
+    for &(state, value) in &meta.terminal_values {
+        builder
+            .mark_terminal_with_value(state, value)
+            .map_err(meta_error)?;
     }
     if let Some(names) = meta.state_names.take() {
         builder.state_names(names);

@@ -32,6 +32,7 @@
 //! | `discount` | no | in `[0, 1]` |
 //! | `sense` | no | `"maximize"` (or `"reward"`) / `"minimize"` (or `"cost"`) |
 //! | `terminal` | no | ids of terminal states: they need no actions and have value 0 |
+//! | `terminal_values` | no | `[[state, value], ...]`: terminal states with a fixed value (collected on arrival) |
 //! | `transitions` | yes | one `[state, action, next_state, probability, reward]` per outcome |
 //!
 //! Ids are non-negative integers (`1.0` is not an id); probabilities and rewards are JSON
@@ -101,6 +102,8 @@ struct Document<'a> {
     sense: Option<Sense>,
     #[serde(default, borrow)]
     terminal: Vec<&'a RawValue>,
+    #[serde(default)]
+    terminal_values: Vec<(u64, f64)>,
     #[serde(borrow)]
     transitions: Vec<&'a RawValue>,
 }
@@ -285,6 +288,7 @@ fn read_text(path: &Path, text: &str, options: &ReadOptions) -> Result<LoadedMod
         discount,
         sense,
         terminal,
+        terminal_values,
         transitions,
     } = document;
     // Only reached on an error: counting newlines is then cheap enough.
@@ -345,6 +349,21 @@ fn read_text(path: &Path, text: &str, options: &ReadOptions) -> Result<LoadedMod
         builder
             .mark_terminal(state)
             .map_err(|e| located(raw, location(), e))?;
+    }
+
+    for (k, &(state, value)) in terminal_values.iter().enumerate() {
+        builder
+            .mark_terminal_with_value(state, value)
+            .map_err(|e| {
+                ReadError::new(
+                    path,
+                    None,
+                    ReadErrorKind::ModelAt {
+                        location: format!("terminal_values[{k}]"),
+                        error: e,
+                    },
+                )
+            })?;
     }
 
     builder.reserve(transitions.len());
@@ -520,6 +539,16 @@ pub fn write_to(
     if !terminal.is_empty() {
         write!(w, "  \"terminal\": ")?;
         write_json(w, &terminal)?;
+        writeln!(w, ",")?;
+    }
+    if mdp.has_terminal_values() {
+        let values: Vec<(usize, f64)> = terminal
+            .iter()
+            .map(|&s| (s, mdp.terminal_value(s)))
+            .filter(|&(_, v)| v != 0.0)
+            .collect();
+        write!(w, "  \"terminal_values\": ")?;
+        write_json(w, &values)?;
         writeln!(w, ",")?;
     }
     write!(w, "  \"transitions\": [")?;
