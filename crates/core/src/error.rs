@@ -101,8 +101,17 @@ pub enum ModelError {
         max: u64,
     },
     /// A discount outside [0, 1) for the discounted criterion.
-    #[error("discount {discount} is outside [0, 1) required by the discounted criterion")]
+    #[error(
+        "discount {discount} is outside [0, 1) required by the discounted criterion{}",
+        if *discount == 1.0 { " (for undiscounted models use --criterion total or --criterion average)" } else { "" }
+    )]
     InvalidDiscount {
+        /// The value given.
+        discount: f64,
+    },
+    /// A discount outside [0, 1] for the finite-horizon criterion.
+    #[error("discount {discount} is outside [0, 1] required by the finite-horizon criterion")]
+    InvalidHorizonDiscount {
         /// The value given.
         discount: f64,
     },

@@ -38,5 +38,6 @@ pub use ids::{ActionId, StateId};
 pub use model::{BuildSummary, MdpBuilder, Outcome, TabularMdp, ValidationOptions};
 pub use objective::{Criterion, Objective, Sense};
 pub use run::{
-    Certificate, Control, Interrupt, Iteration, Limits, Observer, Report, RunInfo, Solution, Status,
+    Certificate, Control, Gain, Interrupt, Iteration, Limits, Observer, Report, RunInfo, Solution,
+    StagePlan, Status,
 };

@@ -52,8 +52,7 @@ impl FromStr for Sense {
     }
 }
 
-/// The optimality criterion. Only `Discounted` is solved by this version; the others are
-/// named so that every part of decide agrees on their spelling.
+/// The optimality criterion (PRODUCT.md, "Model semantics").
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Criterion {
     /// Expected discounted sum, `0 ≤ discount < 1`.
@@ -61,6 +60,31 @@ pub enum Criterion {
         /// The discount factor γ.
         discount: f64,
     },
+    /// Expected total reward until a terminal state is reached (stochastic shortest path,
+    /// discount 1). Terminal states are those the model marks, plus states whose every action
+    /// returns to them with probability 1 and reward 0.
+    Total,
+    /// Expected (discounted) sum over a fixed number of steps, then the terminal values.
+    FiniteHorizon {
+        /// Number of decisions `T`.
+        horizon: u32,
+        /// The discount factor, `0 ≤ γ ≤ 1`.
+        discount: f64,
+    },
+    /// Long-run average reward per step (unichain models).
+    Average,
+}
+
+impl Criterion {
+    /// The spelling used on the command line and in output.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Criterion::Discounted { .. } => "discounted",
+            Criterion::Total => "total",
+            Criterion::FiniteHorizon { .. } => "finite",
+            Criterion::Average => "average",
+        }
+    }
 }
 
 /// Sense and criterion together: everything a solver needs besides the model.
@@ -84,10 +108,44 @@ impl Objective {
         })
     }
 
-    /// The discount factor of the criterion.
+    /// The total-reward (stochastic shortest path) objective.
+    pub fn total(sense: Sense) -> Self {
+        Objective {
+            sense,
+            criterion: Criterion::Total,
+        }
+    }
+
+    /// A finite-horizon objective, checking `0 ≤ discount ≤ 1`.
+    pub fn finite_horizon(
+        sense: Sense,
+        horizon: u32,
+        discount: f64,
+    ) -> Result<Self, crate::ModelError> {
+        if !(discount.is_finite() && (0.0..=1.0).contains(&discount)) {
+            return Err(crate::ModelError::InvalidHorizonDiscount { discount });
+        }
+        Ok(Objective {
+            sense,
+            criterion: Criterion::FiniteHorizon { horizon, discount },
+        })
+    }
+
+    /// The average-reward objective.
+    pub fn average(sense: Sense) -> Self {
+        Objective {
+            sense,
+            criterion: Criterion::Average,
+        }
+    }
+
+    /// The discount factor applied per step (1 for total and average reward).
     pub fn discount(&self) -> f64 {
         match self.criterion {
-            Criterion::Discounted { discount } => discount,
+            Criterion::Discounted { discount } | Criterion::FiniteHorizon { discount, .. } => {
+                discount
+            }
+            Criterion::Total | Criterion::Average => 1.0,
         }
     }
 }

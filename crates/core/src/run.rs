@@ -47,6 +47,11 @@ pub enum Status {
     StoppedByObserver,
     /// The remaining gap is rounding error: double precision cannot certify the tolerance asked.
     PrecisionLimit,
+    /// Total reward: a policy that never terminates from some states was met and values would
+    /// grow without bound (the states are in [`Report::notes`]).
+    ImproperPolicy,
+    /// Average reward: the gain is not the same in every state (a multichain model).
+    Multichain,
 }
 
 impl Status {
@@ -59,6 +64,8 @@ impl Status {
             Status::Interrupted => "interrupted",
             Status::StoppedByObserver => "stopped_by_observer",
             Status::PrecisionLimit => "precision_limit",
+            Status::ImproperPolicy => "improper_policy",
+            Status::Multichain => "multichain",
         }
     }
 }
@@ -174,6 +181,10 @@ pub struct Report {
     pub certificate: Certificate,
     /// The tolerance asked for.
     pub tolerance: f64,
+    /// The criterion solved (`discounted`, `total`, `finite`, `average`).
+    pub criterion: &'static str,
+    /// Findings worth telling the user (an improper starting policy, a multichain model, …).
+    pub notes: Vec<String>,
 }
 
 impl Report {
@@ -196,4 +207,29 @@ pub struct Solution {
     pub upper: Vec<f64>,
     /// How the run went.
     pub report: Report,
+    /// Average reward: the optimal gain and its certified bounds.
+    pub gain: Option<Gain>,
+    /// Finite horizon: values and decisions for every stage.
+    pub stages: Option<StagePlan>,
+}
+
+/// The long-run average reward per step, with bounds that provably contain the optimal gain.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Gain {
+    /// Best estimate (midpoint of the bounds).
+    pub value: f64,
+    /// Certified lower bound on the optimal gain.
+    pub lower: f64,
+    /// Certified upper bound on the optimal gain.
+    pub upper: f64,
+}
+
+/// A finite-horizon plan: `values[t][s]` is the optimal value with `T − t` decisions left,
+/// `policy[t][s]` the decision to take at stage `t` (`t = 0..T`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StagePlan {
+    /// Values at stages `0..T` (stage 0 first).
+    pub values: Vec<Vec<f64>>,
+    /// Decisions at stages `0..T`.
+    pub policy: Vec<Vec<Option<ActionId>>>,
 }

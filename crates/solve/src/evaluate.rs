@@ -4,6 +4,9 @@
 //! step of iterative refinement; beyond that, fill-in makes sparse LU of random-successor
 //! models impractical (measured in `shared/deps.md`: 10^4 states 2.4 s, 10^5 did not finish),
 //! so Gauss–Seidel sweeps of `T_π` run until the change is at rounding level.
+//!
+//! With discount 1 (total reward) the policy must reach a terminal state ([`NO_PAIR`]) with
+//! probability 1 from every state, or the system is singular.
 
 use crate::bellman::{NO_PAIR, policy_gauss_seidel_sweep};
 use decide_core::TabularMdp;
@@ -26,7 +29,9 @@ pub struct Evaluation {
 /// Evaluates `policy` (pair indices) into `v`; `v` is also the starting point of the
 /// iterative method.
 pub fn evaluate(mdp: &TabularMdp, discount: f64, policy: &[usize], v: &mut [f64]) -> Evaluation {
-    if mdp.n_states() <= DIRECT_SOLVE_MAX_STATES && direct(mdp, discount, policy, v).is_some() {
+    if mdp.n_states() <= DIRECT_SOLVE_MAX_STATES
+        && direct(mdp, discount, policy, Rhs::Rewards, v).is_some()
+    {
         return Evaluation {
             exact: true,
             sweeps: 0,
@@ -35,11 +40,33 @@ pub fn evaluate(mdp: &TabularMdp, discount: f64, policy: &[usize], v: &mut [f64]
     iterative(mdp, discount, policy, v)
 }
 
-/// `(I − γ P_π)` as triplets and `r_π`.
+/// Expected number of steps before a terminal state ([`NO_PAIR`]) under a proper `policy`:
+/// the solution of `(I − P_π) τ = 1` (0 at terminal states). `None` when the model is too
+/// large for the direct solve, or the solve fails.
+pub fn expected_steps(mdp: &TabularMdp, policy: &[usize]) -> Option<Vec<f64>> {
+    if mdp.n_states() > DIRECT_SOLVE_MAX_STATES {
+        return None;
+    }
+    let mut tau = vec![0.0; mdp.n_states()];
+    direct(mdp, 1.0, policy, Rhs::Ones, &mut tau)?;
+    Some(tau)
+}
+
+/// The right-hand side of a policy system.
+#[derive(Clone, Copy)]
+enum Rhs {
+    /// `r_π`, and terminal values at terminal states.
+    Rewards,
+    /// 1 per step, 0 at terminal states (expected time to termination).
+    Ones,
+}
+
+/// `(I − γ P_π)` as triplets and its right-hand side.
 fn system(
     mdp: &TabularMdp,
     discount: f64,
     policy: &[usize],
+    kind: Rhs,
 ) -> (Vec<Triplet<usize, usize, f64>>, Vec<f64>) {
     let csr = mdp.csr();
     let n = mdp.n_states();
@@ -49,9 +76,15 @@ fn system(
         let k = policy[s];
         let mut diagonal = 1.0;
         if k == NO_PAIR {
-            rhs[s] = csr.terminal_value(s);
+            rhs[s] = match kind {
+                Rhs::Rewards => csr.terminal_value(s),
+                Rhs::Ones => 0.0,
+            };
         } else {
-            rhs[s] = csr.pair_reward[k];
+            rhs[s] = match kind {
+                Rhs::Rewards => csr.pair_reward[k],
+                Rhs::Ones => 1.0,
+            };
             for j in csr.pair_outcomes[k]..csr.pair_outcomes[k + 1] {
                 let next = csr.next[j] as usize;
                 let entry = discount * csr.probability[j];
@@ -67,9 +100,15 @@ fn system(
     (triplets, rhs)
 }
 
-fn direct(mdp: &TabularMdp, discount: f64, policy: &[usize], v: &mut [f64]) -> Option<()> {
+fn direct(
+    mdp: &TabularMdp,
+    discount: f64,
+    policy: &[usize],
+    kind: Rhs,
+    v: &mut [f64],
+) -> Option<()> {
     let n = mdp.n_states();
-    let (triplets, rhs) = system(mdp, discount, policy);
+    let (triplets, rhs) = system(mdp, discount, policy, kind);
     let a = SparseColMat::<usize, f64>::try_new_from_triplets(n, n, &triplets).ok()?;
     let lu = a.sp_lu().ok()?;
     let mut x = Mat::<f64>::from_fn(n, 1, |i, _| rhs[i]);
@@ -90,7 +129,10 @@ fn iterative(mdp: &TabularMdp, discount: f64, policy: &[usize], v: &mut [f64]) -
     // Error after a sweep is at most γ/(1−γ)·change; stop when that is at rounding level of
     // the values, or when the change stops shrinking (rounding noise).
     let scale = (1.0 - discount) / discount.max(f64::MIN_POSITIVE);
-    let cap = if discount > 0.0 {
+    let cap = if discount >= 1.0 {
+        // Total reward: no contraction factor to size the run by; the stall test ends it.
+        10_000_000
+    } else if discount > 0.0 {
         (4.0 * (f64::EPSILON.ln() / discount.ln())).ceil().min(1e7) as u64 + 16
     } else {
         2

@@ -32,10 +32,13 @@
 
 pub mod algorithm;
 pub mod algorithms;
+pub mod average;
 pub mod bellman;
 pub mod certificate;
 pub mod evaluate;
+pub mod finite;
 pub mod runner;
+pub mod total;
 
 pub use algorithm::Algorithm;
-pub use runner::{Problem, SolveError, Solver, Sweep, run, solve};
+pub use runner::{Problem, SolveError, Solver, Sweep, run, solve, solve_with};

@@ -66,6 +66,53 @@ pub enum SolveError {
         /// Iterations done when it was detected.
         iterations: u64,
     },
+    /// Total reward: from these states no policy ever reaches a terminal state.
+    #[error(
+        "no policy reaches a terminal state from {count} states ({states}); the total reward is undefined there: mark terminal states, or use --criterion discounted or average"
+    )]
+    NoProperPolicy {
+        /// The first few states, for the message.
+        states: String,
+        /// How many states.
+        count: usize,
+    },
+    /// A given policy names an action the state does not have.
+    #[error("state {state}: the policy's action {action} is not available there")]
+    UnavailableAction {
+        /// The state.
+        state: decide_core::StateId,
+        /// The action.
+        action: ActionId,
+    },
+    /// The algorithm does not solve this criterion.
+    #[error("algorithm {algorithm} does not solve the {criterion} criterion")]
+    UnsupportedCriterion {
+        /// The algorithm.
+        algorithm: &'static str,
+        /// The criterion.
+        criterion: &'static str,
+    },
+    /// Finite horizon: the number of stage models must be 1 or the horizon.
+    #[error("{given} stage models given for horizon {horizon} (expected 1 or {horizon})")]
+    StageCount {
+        /// Models given.
+        given: usize,
+        /// The horizon.
+        horizon: u32,
+    },
+    /// Finite horizon: every stage model must have the same states.
+    #[error("stage {stage} has {states} states, stage 0 has {expected}")]
+    StageStates {
+        /// The stage.
+        stage: usize,
+        /// Its state count.
+        states: usize,
+        /// Stage 0's.
+        expected: usize,
+    },
+    /// The observer stopped a method that has no meaningful partial answer.
+    #[error("stopped before a complete answer")]
+    Stopped,
     /// The worker threads could not be started.
     #[error("cannot start {threads} worker threads: {message}")]
     Threads {
@@ -124,8 +171,46 @@ pub fn solve(
     algorithm: Algorithm,
     limits: &Limits,
 ) -> Result<Solution, SolveError> {
-    let mut solver = algorithm.solver(problem.model);
-    run(problem, solver.as_mut(), limits, &mut (), &Interrupt::new())
+    solve_with(problem, algorithm, limits, &mut (), &Interrupt::new())
+}
+
+/// Solves `problem` under its criterion with the chosen algorithm: the entry point the CLI and
+/// the Python package use. Discounted problems go through the [`Solver`] loop; the other
+/// criteria have their own (see [`crate::total`], [`crate::finite`], [`crate::average`]).
+pub fn solve_with(
+    problem: &Problem<'_>,
+    algorithm: Algorithm,
+    limits: &Limits,
+    observer: &mut (dyn Observer + Send),
+    interrupt: &Interrupt,
+) -> Result<Solution, SolveError> {
+    let pool = thread_pool(limits)?;
+    pool.install(|| match problem.objective.criterion {
+        decide_core::Criterion::Discounted { .. } => {
+            let mut solver = algorithm.solver(problem.model);
+            run_loop(problem, solver.as_mut(), limits, observer, interrupt)
+        }
+        decide_core::Criterion::Total => {
+            crate::total::solve_total(problem, algorithm, limits, observer, interrupt, None)
+        }
+        decide_core::Criterion::FiniteHorizon { .. } => {
+            crate::finite::solve_finite(problem, algorithm, observer)
+        }
+        decide_core::Criterion::Average => {
+            crate::average::solve_average(problem, algorithm, limits, observer, interrupt)
+        }
+    })
+}
+
+/// The worker pool a run uses (`limits.threads`, 0 = all cores).
+pub(crate) fn thread_pool(limits: &Limits) -> Result<rayon::ThreadPool, SolveError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(limits.threads)
+        .build()
+        .map_err(|e| SolveError::Threads {
+            threads: limits.threads,
+            message: e.to_string(),
+        })
 }
 
 /// Runs `solver` until its certificate meets `limits.tolerance` or another limit stops it.
@@ -140,14 +225,15 @@ pub fn run(
     observer: &mut (dyn Observer + Send),
     interrupt: &Interrupt,
 ) -> Result<Solution, SolveError> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(limits.threads)
-        .build()
-        .map_err(|e| SolveError::Threads {
-            threads: limits.threads,
-            message: e.to_string(),
-        })?;
-    pool.install(|| run_loop(problem, solver, limits, observer, interrupt))
+    match problem.objective.criterion {
+        decide_core::Criterion::Discounted { .. } => {
+            thread_pool(limits)?.install(|| run_loop(problem, solver, limits, observer, interrupt))
+        }
+        other => Err(SolveError::UnsupportedCriterion {
+            algorithm: solver.name(),
+            criterion: other.as_str(),
+        }),
+    }
 }
 
 fn run_loop(
@@ -249,6 +335,8 @@ fn run_loop(
         elapsed: started.elapsed(),
         certificate: bounds.certificate,
         tolerance: limits.tolerance,
+        criterion: problem.objective.criterion.as_str(),
+        notes: Vec::new(),
     };
     observer.on_finish(&report);
     Ok(Solution {
@@ -257,5 +345,7 @@ fn run_loop(
         lower,
         upper,
         report,
+        gain: None,
+        stages: None,
     })
 }
