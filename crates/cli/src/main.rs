@@ -3,11 +3,13 @@
 //! be opened or written), 3 not converged within the limits (the best result is still
 //! written, marked with its status).
 
+mod generate;
+mod policy_commands;
 mod progress;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use decide_core::{Interrupt, Limits, Objective, Sense, Solution, StateId};
+use decide_core::{Criterion, Interrupt, Limits, Objective, Sense, Solution, StateId};
 use decide_io::{LoadedModel, ReadOptions, solution::SolutionContext};
 use decide_solve::{Algorithm, Problem};
 use std::io::{IsTerminal, Write};
@@ -28,8 +30,14 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Write a reproducible benchmark model (random, gridworld, forest) as .csv, .json or .decide.
+    Generate(generate::GenerateArgs),
     /// Solve a model: optimal policy, values, and a certificate of how good they are.
     Solve(SolveArgs),
+    /// The exact value of a given policy (deterministic or randomised), under any criterion.
+    Eval(policy_commands::EvalArgs),
+    /// Simulate a policy: mean return, standard error and a 95% confidence interval.
+    Simulate(policy_commands::SimulateArgs),
     /// Sizes, validation results, merged duplicates and memory of a model.
     Info(ModelArgs),
     /// Convert a model between formats (by extension; writes .json).
@@ -65,12 +73,8 @@ struct SolveArgs {
     /// auto, vi (value iteration), gs (Gauss–Seidel), pi (policy iteration), mpi (modified PI).
     #[arg(long, default_value = "auto", value_parser = parse_algorithm)]
     algorithm: Algorithm,
-    /// Discount factor in [0, 1); overrides the model's.
-    #[arg(long, value_name = "G")]
-    discount: Option<f64>,
-    /// maximize (rewards) or minimize (costs); overrides the model's.
-    #[arg(long, value_parser = parse_sense)]
-    sense: Option<Sense>,
+    #[command(flatten)]
+    objective: ObjectiveArgs,
     /// Stop when the certified policy gap is at most this.
     #[arg(long, default_value_t = 1e-6, value_name = "E")]
     tolerance: f64,
@@ -92,6 +96,70 @@ struct SolveArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     quiet: bool,
+}
+
+/// How rewards over time are combined: shared by `solve`, `eval` and `simulate`.
+#[derive(Args, Debug)]
+struct ObjectiveArgs {
+    /// discounted (default when the discount is below 1), total (until a terminal state;
+    /// discount 1), finite (--horizon T decisions), average (reward per step).
+    #[arg(long, value_parser = ["discounted", "total", "finite", "average"])]
+    criterion: Option<String>,
+    /// Number of decisions, for --criterion finite.
+    #[arg(long, value_name = "T")]
+    horizon: Option<u32>,
+    /// Discount factor (in [0, 1) for discounted, [0, 1] for finite); overrides the model's.
+    #[arg(long, value_name = "G")]
+    discount: Option<f64>,
+    /// maximize (rewards) or minimize (costs); overrides the model's.
+    #[arg(long, value_parser = parse_sense)]
+    sense: Option<Sense>,
+}
+
+impl ObjectiveArgs {
+    /// The objective from the flags, falling back on what the model file says.
+    fn resolve(&self, model: &LoadedModel, path: &Path) -> Result<Objective, Failure> {
+        let sense = self.sense.or(model.sense).unwrap_or_default();
+        let discount = self.discount.or(model.discount);
+        let source = if self.discount.is_some() {
+            "--discount"
+        } else {
+            "the model's discount"
+        };
+        let invalid = |e: decide_core::ModelError| {
+            Failure::Model(anyhow::anyhow!("{}: {e} (from {source})", path.display()))
+        };
+        if self.horizon.is_some() && self.criterion.as_deref().is_some_and(|c| c != "finite") {
+            return Err(Failure::usage(
+                "--horizon applies to --criterion finite only",
+            ));
+        }
+        let criterion = match (&self.criterion, self.horizon) {
+            (Some(c), _) => c.as_str(),
+            (None, Some(_)) => "finite",
+            (None, None) => "discounted",
+        };
+        match criterion {
+            "total" | "average" if self.discount.is_some_and(|d| d != 1.0) => Err(Failure::usage(
+                format!("--criterion {criterion} is undiscounted: drop --discount"),
+            )),
+            "total" => Ok(Objective::total(sense)),
+            "average" => Ok(Objective::average(sense)),
+            "finite" => {
+                let horizon = self.horizon.ok_or_else(|| {
+                    Failure::usage("--criterion finite needs --horizon T (the number of decisions)")
+                })?;
+                Objective::finite_horizon(sense, horizon, discount.unwrap_or(1.0)).map_err(invalid)
+            }
+            _ => match discount {
+                Some(d) => Objective::discounted(sense, d).map_err(invalid),
+                None => Err(Failure::usage(format!(
+                    "{}: the model gives no discount; pass --discount G with 0 <= G < 1, or choose --criterion total, finite or average",
+                    path.display()
+                ))),
+            },
+        }
+    }
 }
 
 fn parse_algorithm(s: &str) -> Result<Algorithm, String> {
@@ -142,7 +210,10 @@ fn main() -> ExitCode {
         }
     };
     let outcome = match cli.command {
+        Command::Generate(args) => generate::run(&args).map(|()| true),
         Command::Solve(args) => solve(&args),
+        Command::Eval(args) => policy_commands::eval(&args),
+        Command::Simulate(args) => policy_commands::simulate(&args),
         Command::Info(args) => info(&args).map(|()| true),
         Command::Convert {
             input,
@@ -209,24 +280,8 @@ fn solve(args: &SolveArgs) -> Result<bool, Failure> {
     };
     let model = load(&args.model)?;
     let path = &args.model.model;
-    let discount = match args.discount.or(model.discount) {
-        Some(d) => d,
-        None => {
-            return Err(Failure::usage(format!(
-                "{}: the model gives no discount; pass --discount G with 0 <= G < 1",
-                path.display()
-            )));
-        }
-    };
-    let sense = args.sense.or(model.sense).unwrap_or_default();
-    let objective = Objective::discounted(sense, discount).map_err(|e| {
-        let source = if args.discount.is_some() {
-            "--discount"
-        } else {
-            "the model's discount"
-        };
-        Failure::Model(anyhow::anyhow!("{}: {e} (from {source})", path.display()))
-    })?;
+    let objective = args.objective.resolve(&model, path)?;
+    let (sense, discount) = (objective.sense, objective.discount());
     let limits = Limits {
         tolerance: args.tolerance,
         max_iterations: args.max_iterations,
@@ -234,17 +289,11 @@ fn solve(args: &SolveArgs) -> Result<bool, Failure> {
         threads: args.threads,
     };
     let problem = Problem::new(&model.mdp, objective);
-    let mut solver = args.algorithm.solver(&model.mdp);
     let mut observer = progress::Progress::new(!args.quiet && std::io::stderr().is_terminal());
     let interrupt = install_interrupt_handler();
-    let solution = decide_solve::run(
-        &problem,
-        solver.as_mut(),
-        &limits,
-        &mut observer,
-        &interrupt,
-    )
-    .map_err(|e| Failure::Model(anyhow::anyhow!("{}: {e}", path.display())))?;
+    let solution =
+        decide_solve::solve_with(&problem, args.algorithm, &limits, &mut observer, &interrupt)
+            .map_err(|e| Failure::Model(anyhow::anyhow!("{}: {e}", path.display())))?;
     drop(observer);
 
     let path_text = path.display().to_string();
@@ -303,12 +352,28 @@ fn print_summary(
         mdp.n_actions(),
         mdp.n_transitions()
     )?;
-    writeln!(
-        out,
-        "objective    {}, discount {}",
-        objective.sense,
-        objective.discount()
-    )?;
+    match objective.criterion {
+        Criterion::Discounted { discount } => writeln!(
+            out,
+            "objective    {}, discounted, discount {discount}",
+            objective.sense
+        )?,
+        Criterion::Total => writeln!(
+            out,
+            "objective    {}, total reward until termination",
+            objective.sense
+        )?,
+        Criterion::FiniteHorizon { horizon, discount } => writeln!(
+            out,
+            "objective    {}, finite horizon of {horizon} decisions, discount {discount}",
+            objective.sense
+        )?,
+        Criterion::Average => writeln!(
+            out,
+            "objective    {}, average reward per step",
+            objective.sense
+        )?,
+    }
     writeln!(
         out,
         "algorithm    {}: {} after {} iterations ({} sweeps), {:.3} s",
@@ -318,11 +383,23 @@ fn print_summary(
         report.sweeps,
         report.elapsed.as_secs_f64()
     )?;
-    writeln!(
-        out,
-        "certificate  V* within {:.2e} of these values in every state; the policy is within {:.2e} of optimal (tolerance {:.1e}); Bellman residual {:.2e}",
-        cert.value_error, cert.policy_gap, report.tolerance, cert.residual
-    )?;
+    if solution.gain.is_none() {
+        writeln!(
+            out,
+            "certificate  V* within {:.2e} of these values in every state; the policy is within {:.2e} of optimal (tolerance {:.1e}); Bellman residual {:.2e}",
+            cert.value_error, cert.policy_gap, report.tolerance, cert.residual
+        )?;
+    }
+    if let Some(gain) = &solution.gain {
+        writeln!(
+            out,
+            "gain         {:.9} per step, certified in [{:.9}, {:.9}]; values below are the bias relative to s0",
+            gain.value, gain.lower, gain.upper
+        )?;
+    }
+    for note in &report.notes {
+        writeln!(out, "note         {note}")?;
+    }
     let shown = mdp.n_states().min(8);
     for s in 0..shown {
         let name = mdp
@@ -434,8 +511,9 @@ fn convert(input: &Path, output: &Path, read: &ReadArgs) -> Result<(), Failure> 
     let model = decide_io::read_model(input, &read_options(read)?)?;
     match decide_io::Format::from_path(output) {
         Some(decide_io::Format::Json) => Ok(decide_io::json_model::write(output, &model)?),
+        Some(decide_io::Format::Binary) => Ok(decide_io::binary::write(output, &model)?),
         _ => Err(Failure::usage(format!(
-            "{}: can only write .json models for now",
+            "{}: can only write .json and .decide models",
             output.display()
         ))),
     }

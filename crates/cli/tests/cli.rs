@@ -332,3 +332,226 @@ fn discount_flag_outside_range_is_invalid() {
     let out = check(&["solve", model.to_str().unwrap(), "--discount", "1"], 1);
     assert!(stderr(&out).contains("--discount"), "{}", stderr(&out));
 }
+
+fn solution_json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn eval_of_the_optimal_policy_reproduces_its_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = testdata("mdp/frozenlake8x8_slippery.transitions.csv");
+    let solved = dir.path().join("solved.json");
+    let policy = dir.path().join("policy.csv");
+    check(
+        &[
+            "solve",
+            model.to_str().unwrap(),
+            "--output",
+            solved.to_str().unwrap(),
+            "--policy-csv",
+            policy.to_str().unwrap(),
+        ],
+        0,
+    );
+    for given in [&policy, &solved] {
+        let evaluated = dir.path().join("evaluated.json");
+        check(
+            &[
+                "eval",
+                model.to_str().unwrap(),
+                "--policy",
+                given.to_str().unwrap(),
+                "--output",
+                evaluated.to_str().unwrap(),
+            ],
+            0,
+        );
+        let a = solution_json(&solved);
+        let b = solution_json(&evaluated);
+        for (x, y) in a["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(b["values"].as_array().unwrap())
+        {
+            assert!(
+                (x.as_f64().unwrap() - y.as_f64().unwrap()).abs() < 1e-9,
+                "{x} vs {y}"
+            );
+        }
+        assert_eq!(a["policy"], b["policy"]);
+    }
+}
+
+#[test]
+fn eval_of_a_randomised_policy_is_the_mixture() {
+    // forest_S3 at 0.96 with "wait" and "cut" each half the time in every state, checked against
+    // the same policy evaluated by hand: V = r_π + γ P_π V solved by the test's own 3×3 solve.
+    let dir = tempfile::tempdir().unwrap();
+    let model = testdata("mdp/forest_S3.transitions.csv");
+    let policy = write(
+        dir.path(),
+        "half.csv",
+        "state,action,probability\n0,0,0.5\n0,1,0.5\n1,0,0.5\n1,1,0.5\n2,0,0.5\n2,1,0.5\n",
+    );
+    let out = dir.path().join("v.json");
+    check(
+        &[
+            "eval",
+            model.to_str().unwrap(),
+            "--policy",
+            policy.to_str().unwrap(),
+            "--discount",
+            "0.96",
+            "--output",
+            out.to_str().unwrap(),
+        ],
+        0,
+    );
+    let p_wait = [[0.1, 0.9, 0.0], [0.1, 0.0, 0.9], [0.1, 0.0, 0.9]];
+    let r = [[0.0, 0.0], [0.0, 1.0], [4.0, 2.0]];
+    let mut a = [[0.0f64; 4]; 3];
+    for s in 0..3 {
+        for n in 0..3 {
+            let p = 0.5 * p_wait[s][n] + 0.5 * if n == 0 { 1.0 } else { 0.0 };
+            a[s][n] = if s == n { 1.0 } else { 0.0 } - 0.96 * p;
+        }
+        a[s][3] = 0.5 * r[s][0] + 0.5 * r[s][1];
+    }
+    // Gaussian elimination on the 3×4 augmented matrix.
+    for c in 0..3 {
+        let pivot = a[c][c];
+        for k in c..4 {
+            a[c][k] /= pivot;
+        }
+        for row in 0..3 {
+            if row != c {
+                let f = a[row][c];
+                for k in c..4 {
+                    a[row][k] -= f * a[c][k];
+                }
+            }
+        }
+    }
+    let values = solution_json(&out)["values"].clone();
+    for s in 0..3 {
+        assert!(
+            (values[s].as_f64().unwrap() - a[s][3]).abs() < 1e-9,
+            "{values} vs {a:?}"
+        );
+    }
+}
+
+#[test]
+fn simulated_returns_bracket_the_optimal_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = testdata("mdp/frozenlake8x8_slippery.transitions.csv");
+    let policy = dir.path().join("policy.csv");
+    check(
+        &[
+            "solve",
+            model.to_str().unwrap(),
+            "--policy-csv",
+            policy.to_str().unwrap(),
+            "-q",
+        ],
+        0,
+    );
+    let out = check(
+        &[
+            "simulate",
+            model.to_str().unwrap(),
+            "--policy",
+            policy.to_str().unwrap(),
+            "--episodes",
+            "20000",
+            "--seed",
+            "7",
+        ],
+        0,
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let ci = stdout.lines().find(|l| l.starts_with("95% CI")).unwrap();
+    let numbers: Vec<f64> = ci
+        .trim_start_matches("95% CI")
+        .trim()
+        .trim_matches(|c| c == '[' || c == ']')
+        .split(", ")
+        .map(|x| x.parse().unwrap())
+        .collect();
+    let v_star = 0.41464036219; // testdata/mdp/frozenlake8x8_slippery.reference.json, V[0]
+    assert!(numbers[0] <= v_star && v_star <= numbers[1], "{ci}");
+    // Reproducible from the seed.
+    let again = check(
+        &[
+            "simulate",
+            model.to_str().unwrap(),
+            "--policy",
+            policy.to_str().unwrap(),
+            "--episodes",
+            "20000",
+            "--seed",
+            "7",
+        ],
+        0,
+    );
+    assert_eq!(out.stdout, again.stdout);
+}
+
+#[test]
+fn other_criteria_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = testdata("mdp/frozenlake4x4_slippery.transitions.csv");
+    let out = dir.path().join("t.json");
+    check(
+        &[
+            "solve",
+            model.to_str().unwrap(),
+            "--criterion",
+            "total",
+            "--output",
+            out.to_str().unwrap(),
+        ],
+        0,
+    );
+    // Undiscounted FrozenLake 4x4: the best success probability from the start is 14/17.
+    assert!((solution_json(&out)["values"][0].as_f64().unwrap() - 14.0 / 17.0).abs() < 1e-9);
+    check(
+        &[
+            "solve",
+            model.to_str().unwrap(),
+            "--horizon",
+            "5",
+            "--output",
+            out.to_str().unwrap(),
+        ],
+        0,
+    );
+    let json = solution_json(&out);
+    assert_eq!(json["values_by_stage"].as_array().unwrap().len(), 5);
+    assert_eq!(json["policy_by_stage"].as_array().unwrap().len(), 5);
+    assert_eq!(json["report"]["criterion"], "finite");
+    check(
+        &[
+            "solve",
+            model.to_str().unwrap(),
+            "--criterion",
+            "average",
+            "--output",
+            out.to_str().unwrap(),
+        ],
+        0,
+    );
+    assert!(solution_json(&out)["gain"]["value"].as_f64().unwrap().abs() < 1e-6);
+    let refused = check(&["solve", model.to_str().unwrap(), "--discount", "1"], 1);
+    assert!(
+        stderr(&refused).contains("--criterion total"),
+        "{}",
+        stderr(&refused)
+    );
+    check(
+        &["solve", model.to_str().unwrap(), "--criterion", "finite"],
+        2,
+    );
+}

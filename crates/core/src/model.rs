@@ -74,6 +74,8 @@ pub struct TabularMdp {
     pair_reward: Vec<f64>,
     next: Vec<u32>,
     probability: Vec<f64>,
+    /// Per-outcome rewards; empty when the model gives its rewards per pair only (then every
+    /// outcome of pair `k` reports `pair_reward[k]`), which saves 8 bytes per transition.
     reward: Vec<f64>,
     terminal: Vec<bool>,
     /// Value of each terminal state, indexed by state; empty when every terminal value is 0.
@@ -170,10 +172,15 @@ impl TabularMdp {
     }
     /// The outcomes of pair `k`.
     pub fn outcomes(&self, k: usize) -> impl Iterator<Item = Outcome> + '_ {
-        (self.pair_outcomes[k]..self.pair_outcomes[k + 1]).map(|j| Outcome {
+        (self.pair_outcomes[k]..self.pair_outcomes[k + 1]).map(move |j| Outcome {
             next: StateId(self.next[j]),
             probability: self.probability[j],
-            reward: self.reward[j],
+            // A model with rewards per pair only reports r(s,a) on each of its outcomes.
+            reward: if self.reward.is_empty() {
+                self.pair_reward[k]
+            } else {
+                self.reward[j]
+            },
         })
     }
     /// Whether `state` is terminal (no actions; its value is fixed, 0 unless given).
@@ -212,6 +219,353 @@ impl TabularMdp {
     }
 }
 
+/// The arrays of a [`TabularMdp`], owned: what a format that stores the compiled model
+/// itself (decide's binary `.decide`) or a generator that produces it directly hands to
+/// [`TabularMdp::from_raw_parts`], which checks every invariant the builder guarantees.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RawParts {
+    /// Number of states (at least 1, at most [`MAX_IDS`]).
+    pub n_states: u64,
+    /// Number of action ids (at most [`MAX_IDS`]).
+    pub n_actions: u64,
+    /// Pair range of each state: `n_states + 1` non-decreasing offsets from 0.
+    pub state_pairs: Vec<usize>,
+    /// Action of each pair, increasing within a state.
+    pub pair_action: Vec<u32>,
+    /// Outcome range of each pair: `n_pairs + 1` increasing offsets from 0 (no empty pair).
+    pub pair_outcomes: Vec<usize>,
+    /// Expected reward `r(s,a)` of each pair. With per-outcome rewards it must equal
+    /// `Σ p·r` summed in outcome order, bit for bit (what the builder computes).
+    pub pair_reward: Vec<f64>,
+    /// Next state of each outcome, increasing within a pair.
+    pub next: Vec<u32>,
+    /// Probability of each outcome, in `(0, 1]`; each pair sums to 1 within the tolerance.
+    pub probability: Vec<f64>,
+    /// Reward of each outcome, or `None` when the model gives rewards per pair only.
+    pub reward: Option<Vec<f64>>,
+    /// Terminal states, increasing. They have no pairs.
+    pub terminal: Vec<u32>,
+    /// Fixed values of the terminal states, in the order of `terminal`; empty when all are 0.
+    pub terminal_values: Vec<f64>,
+    /// Names of the states (one per state), if any.
+    pub state_names: Option<Vec<String>>,
+    /// Names of the actions (one per action id), if any.
+    pub action_names: Option<Vec<String>>,
+}
+
+/// Why [`TabularMdp::from_raw_parts`] refused its arrays.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum RawPartsError {
+    /// The arrays describe an invalid model (a probability sum, an id out of range, ...).
+    #[error("{0}")]
+    Model(#[from] ModelError),
+    /// The arrays are inconsistent with each other (lengths, offsets, order).
+    #[error("{0}")]
+    Layout(String),
+}
+
+/// The arrays of a [`TabularMdp`], borrowed: what a writer of the compiled form needs.
+#[derive(Clone, Copy, Debug)]
+pub struct RawView<'a> {
+    /// Pair range of each state (`n_states + 1` offsets).
+    pub state_pairs: &'a [usize],
+    /// Action of each pair.
+    pub pair_action: &'a [u32],
+    /// Outcome range of each pair (`n_pairs + 1` offsets).
+    pub pair_outcomes: &'a [usize],
+    /// Expected reward of each pair.
+    pub pair_reward: &'a [f64],
+    /// Next state of each outcome.
+    pub next: &'a [u32],
+    /// Probability of each outcome.
+    pub probability: &'a [f64],
+    /// Reward of each outcome; `None` when the model has rewards per pair only.
+    pub reward: Option<&'a [f64]>,
+    /// Whether each state is terminal.
+    pub terminal: &'a [bool],
+    /// Terminal values by state (empty when all are 0).
+    pub terminal_value: &'a [f64],
+}
+
+impl TabularMdp {
+    /// The raw arrays, for writers of the compiled form.
+    pub fn raw(&self) -> RawView<'_> {
+        RawView {
+            state_pairs: &self.state_pairs,
+            pair_action: &self.pair_action,
+            pair_outcomes: &self.pair_outcomes,
+            pair_reward: &self.pair_reward,
+            next: &self.next,
+            probability: &self.probability,
+            reward: (!self.reward.is_empty() || self.next.is_empty()).then_some(&self.reward[..]),
+            terminal: &self.terminal,
+            terminal_value: &self.terminal_value,
+        }
+    }
+
+    /// Whether the model keeps a reward per outcome (`false`: rewards per pair only, each
+    /// outcome reporting its pair's expected reward).
+    pub fn has_outcome_rewards(&self) -> bool {
+        !self.reward.is_empty() || self.next.is_empty()
+    }
+
+    /// The same model with rewards per pair only: solving needs nothing more, and it saves
+    /// 8 bytes per transition. Each outcome then reports its pair's expected reward.
+    pub fn without_outcome_rewards(mut self) -> TabularMdp {
+        self.reward = Vec::new();
+        self
+    }
+
+    /// A model from its arrays, checked as thoroughly as [`MdpBuilder::build`] checks rows:
+    /// counts, offsets, id ranges and order, finiteness, `0 < p ≤ 1`, probability sums
+    /// within `options`, expected rewards consistent with outcome rewards, every non-terminal
+    /// state with an action and no terminal state with one. So a `TabularMdp` stays always
+    /// valid whatever the arrays came from. The summary counts each outcome as one row.
+    pub fn from_raw_parts(
+        parts: RawParts,
+        options: ValidationOptions,
+    ) -> Result<(TabularMdp, BuildSummary), RawPartsError> {
+        let RawParts {
+            n_states,
+            n_actions,
+            state_pairs,
+            pair_action,
+            pair_outcomes,
+            pair_reward,
+            next,
+            probability,
+            reward,
+            terminal,
+            terminal_values,
+            state_names,
+            action_names,
+        } = parts;
+        let layout = |message: String| Err(RawPartsError::Layout(message));
+        let n_states = checked_count("state", n_states)?;
+        let n_actions = checked_count("action", n_actions)?;
+        if n_states == 0 {
+            return Err(ModelError::Empty.into());
+        }
+        let (ns, np, nt) = (n_states as usize, pair_action.len(), next.len());
+        if state_pairs.len() != ns + 1 {
+            return layout(format!(
+                "{} state offsets for {ns} states (expected {})",
+                state_pairs.len(),
+                ns + 1
+            ));
+        }
+        if pair_outcomes.len() != np + 1 || pair_reward.len() != np {
+            return layout(format!(
+                "{np} pairs but {} outcome offsets and {} expected rewards",
+                pair_outcomes.len(),
+                pair_reward.len()
+            ));
+        }
+        if probability.len() != nt || reward.as_ref().is_some_and(|r| r.len() != nt) {
+            return layout(format!(
+                "{nt} next states but {} probabilities and {} rewards",
+                probability.len(),
+                reward.as_ref().map_or(nt, Vec::len)
+            ));
+        }
+        if state_pairs[0] != 0 || state_pairs[ns] != np {
+            return layout(format!(
+                "state offsets must run from 0 to {np}, found {} to {}",
+                state_pairs[0], state_pairs[ns]
+            ));
+        }
+        if pair_outcomes[0] != 0 || pair_outcomes[np] != nt {
+            return layout(format!(
+                "outcome offsets must run from 0 to {nt}, found {} to {}",
+                pair_outcomes[0], pair_outcomes[np]
+            ));
+        }
+        if let Some(s) = state_pairs.windows(2).position(|w| w[0] > w[1]) {
+            return layout(format!("state offsets decrease at state {s}"));
+        }
+        if let Some(k) = pair_outcomes.windows(2).position(|w| w[0] >= w[1]) {
+            return layout(format!("pair {k} has no outcomes (offsets must increase)"));
+        }
+        if !terminal_values.is_empty() && terminal_values.len() != terminal.len() {
+            return layout(format!(
+                "{} terminal states but {} terminal values",
+                terminal.len(),
+                terminal_values.len()
+            ));
+        }
+        for (role, names, count) in [
+            ("state", &state_names, ns),
+            ("action", &action_names, n_actions as usize),
+        ] {
+            if let Some(names) = names {
+                if names.len() != count {
+                    return layout(format!("{} {role} names for {count} {role}s", names.len()));
+                }
+            }
+        }
+        let mut is_terminal = vec![false; ns];
+        let mut terminal_value = Vec::new();
+        for (i, &t) in terminal.iter().enumerate() {
+            if t >= n_states {
+                return Err(ModelError::StateOutOfRange {
+                    role: "terminal state",
+                    id: t as u64,
+                    n_states: n_states as u64,
+                }
+                .into());
+            }
+            if i > 0 && terminal[i - 1] >= t {
+                return layout(format!("terminal states are not increasing at {t}"));
+            }
+            is_terminal[t as usize] = true;
+            if let Some(&value) = terminal_values.get(i) {
+                if !value.is_finite() {
+                    return Err(ModelError::NonFiniteTerminalValue {
+                        state: StateId(t),
+                        value,
+                    }
+                    .into());
+                }
+                if value != 0.0 {
+                    terminal_value.resize(ns, 0.0);
+                    terminal_value[t as usize] = value + 0.0;
+                }
+            }
+        }
+
+        let mut summary = BuildSummary {
+            rows: nt as u64,
+            ..BuildSummary::default()
+        };
+        let mut max_outcomes = 0usize;
+        for s in 0..ns {
+            let pairs = state_pairs[s]..state_pairs[s + 1];
+            let state = StateId(s as u32);
+            if pairs.is_empty() && !is_terminal[s] {
+                return Err(ModelError::NoActions { state }.into());
+            }
+            if !pairs.is_empty() && is_terminal[s] {
+                return layout(format!("terminal state {state} has actions"));
+            }
+            for k in pairs.clone() {
+                let a = pair_action[k];
+                let action = ActionId(a);
+                if a >= n_actions {
+                    return Err(ModelError::ActionOutOfRange {
+                        id: a as u64,
+                        n_actions: n_actions as u64,
+                    }
+                    .into());
+                }
+                if k > pairs.start && pair_action[k - 1] >= a {
+                    return layout(format!(
+                        "state {state}: actions are not increasing at {action}"
+                    ));
+                }
+                let outcomes = pair_outcomes[k]..pair_outcomes[k + 1];
+                max_outcomes = max_outcomes.max(outcomes.len());
+                let mut sum = 0.0;
+                let mut expected = 0.0;
+                for j in outcomes.clone() {
+                    let (n, p) = (next[j], probability[j]);
+                    if n >= n_states {
+                        return Err(ModelError::StateOutOfRange {
+                            role: "next state",
+                            id: n as u64,
+                            n_states: n_states as u64,
+                        }
+                        .into());
+                    }
+                    if j > outcomes.start && next[j - 1] >= n {
+                        return layout(format!(
+                            "state {state}, action {action}: next states are not increasing at {}",
+                            StateId(n)
+                        ));
+                    }
+                    if !p.is_finite() {
+                        return Err(ModelError::NonFinite {
+                            state,
+                            action,
+                            field: Field::Probability,
+                            value: p,
+                        }
+                        .into());
+                    }
+                    if !(p > 0.0 && p <= 1.0) {
+                        return Err(ModelError::ProbabilityOutOfRange {
+                            state,
+                            action,
+                            next: StateId(n),
+                            probability: p,
+                        }
+                        .into());
+                    }
+                    sum += p;
+                    if let Some(reward) = &reward {
+                        let r = reward[j];
+                        if !r.is_finite() {
+                            return Err(ModelError::NonFinite {
+                                state,
+                                action,
+                                field: Field::Reward,
+                                value: r,
+                            }
+                            .into());
+                        }
+                        expected += p * r;
+                    }
+                }
+                let deviation = (sum - 1.0).abs();
+                summary.max_probability_sum_deviation =
+                    summary.max_probability_sum_deviation.max(deviation);
+                if deviation > options.probability_tolerance || sum.is_nan() {
+                    return Err(ModelError::ProbabilitySum {
+                        state,
+                        action,
+                        sum,
+                        tolerance: options.probability_tolerance,
+                    }
+                    .into());
+                }
+                let stored = pair_reward[k];
+                if !stored.is_finite() {
+                    return Err(ModelError::NonFinite {
+                        state,
+                        action,
+                        field: Field::Reward,
+                        value: stored,
+                    }
+                    .into());
+                }
+                if reward.is_some() && stored != expected {
+                    return layout(format!(
+                        "state {state}, action {action}: expected reward {stored} differs from {expected}, the sum of its outcomes' probability × reward"
+                    ));
+                }
+            }
+        }
+        Ok((
+            TabularMdp {
+                n_states,
+                n_actions,
+                state_pairs,
+                pair_action,
+                pair_outcomes,
+                pair_reward,
+                next,
+                probability,
+                reward: reward.unwrap_or_default(),
+                terminal: is_terminal,
+                terminal_value,
+                max_outcomes,
+                state_names,
+                action_names,
+            },
+            summary,
+        ))
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 struct Row {
     state: u32,
@@ -240,6 +594,16 @@ pub struct MdpBuilder {
 
 /// The largest count of states or actions: ids are `u32` and one value is kept free.
 pub const MAX_IDS: u64 = u32::MAX as u64;
+
+/// Bytes a compiled model holds per state: its pair range start and terminal flag.
+const STATE_BYTES: u64 = (std::mem::size_of::<usize>() + std::mem::size_of::<bool>()) as u64;
+/// Bytes per (state, action) pair: action id, outcome range start, expected reward.
+const PAIR_BYTES: u64 =
+    (std::mem::size_of::<u32>() + std::mem::size_of::<usize>() + std::mem::size_of::<f64>()) as u64;
+/// Bytes per stored outcome: next state, probability, reward.
+const OUTCOME_BYTES: u64 = (std::mem::size_of::<u32>() + 2 * std::mem::size_of::<f64>()) as u64;
+/// Bytes the builder holds per row until it builds.
+const ROW_BYTES: u64 = std::mem::size_of::<Row>() as u64;
 
 fn checked_count(what: &'static str, count: u64) -> Result<u32, ModelError> {
     if count > MAX_IDS {
@@ -320,6 +684,39 @@ impl MdpBuilder {
     /// Number of rows added so far.
     pub fn n_rows(&self) -> usize {
         self.rows.len()
+    }
+
+    /// A lower bound on the memory, in bytes, that building this model takes at its peak
+    /// (the rows held plus the compiled arrays) once `more_rows` further rows are added.
+    ///
+    /// Every state not marked terminal needs at least one row, pair and outcome, or the
+    /// build fails; so the bound is known as soon as the counts are declared, and a reader
+    /// can compare it with the memory available to refuse a model that cannot fit before
+    /// allocating anything for it (a declared 4 000 000 000 states needs hundreds of GiB).
+    pub fn required_bytes(&self, more_rows: u64) -> u64 {
+        let n_states = self
+            .n_states
+            .map_or_else(|| self.inferred_states(), u64::from);
+        let non_terminal = n_states.saturating_sub(self.terminal.len() as u64);
+        let rows = (self.rows.len() as u64)
+            .saturating_add(more_rows)
+            .max(non_terminal);
+        n_states
+            .saturating_add(1)
+            .saturating_mul(STATE_BYTES)
+            .saturating_add(non_terminal.saturating_mul(PAIR_BYTES))
+            .saturating_add(rows.saturating_mul(ROW_BYTES + OUTCOME_BYTES))
+    }
+
+    /// One more than the largest state id used so far (0 when none is).
+    fn inferred_states(&self) -> u64 {
+        let from_rows = if self.rows.is_empty() {
+            0
+        } else {
+            self.max_id_seen.0 as u64 + 1
+        };
+        let from_terminal = self.terminal.iter().map(|&(t, _)| t as u64 + 1).max();
+        from_rows.max(from_terminal.unwrap_or(0))
     }
 
     /// Reserves room for `additional` more rows.
@@ -452,6 +849,19 @@ impl MdpBuilder {
             None => checked_count("action", max_id_seen.1 as u64 + 1)?,
         };
         sort_rows(&mut rows);
+        if u64::from(n_states) > rows.len() as u64 + terminal.len() as u64 {
+            // Some state has neither a row nor a terminal mark: the model is invalid
+            // whatever else it says. Say which state before allocating anything per state,
+            // so that a huge declared or implied count with few rows fails at once.
+            let mut terminal_ids: Vec<u32> = terminal.iter().map(|&(t, _)| t).collect();
+            terminal_ids.sort_unstable();
+            if let Some(state) = first_state_without_rows(&rows, &terminal_ids, n_states) {
+                return Err(ModelError::NoActions {
+                    state: StateId(state),
+                }
+                .into());
+            }
+        }
 
         let mut summary = BuildSummary {
             rows: rows.len() as u64,
@@ -477,6 +887,11 @@ impl MdpBuilder {
             // Later marks win, like every other "last write" in the readers.
             for &(t, value) in &terminal {
                 terminal_value[t as usize] = value;
+            }
+            if terminal_value.iter().all(|&v| v == 0.0) {
+                // A later mark reset every nonzero value: store nothing, as if none had
+                // been given, so that equal models compare equal (and round-trip).
+                terminal_value = Vec::new();
             }
         }
         let mut state_pairs = Vec::with_capacity(n_states as usize + 1);
@@ -603,6 +1018,26 @@ impl MdpBuilder {
     }
 }
 
+/// The first state below `n_states` with no row (in `rows`, sorted by state) that is not in
+/// `terminal` (sorted). Stops at the first gap, so it takes O(rows + terminals) steps.
+fn first_state_without_rows(rows: &[Row], terminal: &[u32], n_states: u32) -> Option<u32> {
+    let (mut r, mut t) = (0, 0);
+    for s in 0..n_states {
+        while rows.get(r).is_some_and(|row| row.state < s) {
+            r += 1;
+        }
+        while terminal.get(t).is_some_and(|&id| id < s) {
+            t += 1;
+        }
+        let has_rows = rows.get(r).is_some_and(|row| row.state == s);
+        let is_terminal = terminal.get(t) == Some(&s);
+        if !has_rows && !is_terminal {
+            return Some(s);
+        }
+    }
+    None
+}
+
 /// Orders rows by (state, action, next). Stable, so rows with the same key stay in file
 /// order and merging is deterministic. Files are usually grouped by (state, action) already
 /// (every reference file is); then only each pair's few outcomes need sorting.
@@ -713,5 +1148,61 @@ mod tests {
         let (m, _) = b.build().unwrap();
         assert!(m.is_terminal(StateId(1)));
         assert_eq!(m.pairs(StateId(1)).len(), 0);
+    }
+
+    #[test]
+    fn required_bytes_is_known_from_the_declared_count() {
+        let mut b = MdpBuilder::new();
+        b.declare_states(4_000_000_000).unwrap();
+        // Every non-terminal state needs a row, a pair and an outcome: far beyond any RAM.
+        assert!(
+            b.required_bytes(0) > 300 * (1 << 30),
+            "{}",
+            b.required_bytes(0)
+        );
+        let mut small = MdpBuilder::new();
+        small.declare_states(2).unwrap();
+        small.add(0, 0, 1, 1.0, 0.0).unwrap();
+        small.add(1, 0, 1, 1.0, 0.0).unwrap();
+        let needed = small.required_bytes(0);
+        let (m, _) = small.build().unwrap();
+        assert!(
+            needed >= m.memory_bytes() as u64,
+            "a lower bound of the peak: {needed} < {}",
+            m.memory_bytes()
+        );
+    }
+
+    #[test]
+    fn a_huge_count_with_few_rows_fails_without_allocating_per_state() {
+        // Would need tens of GiB if the per-state arrays were allocated first.
+        let mut b = MdpBuilder::new();
+        b.declare_states(4_000_000_000).unwrap();
+        b.add(0, 0, 0, 1.0, 0.0).unwrap();
+        b.mark_terminal(1).unwrap();
+        assert_eq!(
+            b.build().unwrap_err().error,
+            ModelError::NoActions { state: StateId(2) }
+        );
+        let mut implied = MdpBuilder::new();
+        implied.add(4_294_967_294, 0, 0, 1.0, 0.0).unwrap();
+        assert_eq!(
+            implied.build().unwrap_err().error,
+            ModelError::NoActions { state: StateId(0) }
+        );
+    }
+
+    #[test]
+    fn terminal_values_reset_to_zero_leave_no_values() {
+        let mut b = MdpBuilder::new();
+        b.add(0, 0, 1, 1.0, 0.0).unwrap();
+        b.mark_terminal_with_value(1, 5.0).unwrap();
+        b.mark_terminal_with_value(1, 0.0).unwrap();
+        let (reset, _) = b.build().unwrap();
+        assert!(!reset.has_terminal_values());
+        let mut plain = MdpBuilder::new();
+        plain.add(0, 0, 1, 1.0, 0.0).unwrap();
+        plain.mark_terminal(1).unwrap();
+        assert_eq!(reset, plain.build().unwrap().0);
     }
 }

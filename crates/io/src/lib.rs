@@ -5,6 +5,7 @@
 //! | CSV long form (+ sidecar `NAME.meta.json`) | `.csv` | [`csv_model`] | — |
 //! | JSON model | `.json` | [`json_model`] | [`json_model::write`] |
 //! | Cassandra MDP / POMDP (as its underlying MDP) | `.mdp`, `.pomdp` (any case) | [`cassandra`] | — |
+//! | decide's compact binary model | `.decide` | [`binary`] | [`binary::write`] |
 //! | solution JSON, policy CSV | — | — | [`solution`] |
 //!
 //! Every reader streams or reads once, never panics on input, and reports errors as
@@ -13,16 +14,25 @@
 //! folder, renamed into place only when complete.
 
 pub mod atomic;
+pub mod binary;
 pub mod cassandra;
 pub mod csv_model;
 pub mod error;
 pub mod json_model;
+pub mod policy;
 pub mod solution;
 
 pub use error::{ReadError, ReadErrorKind, WriteError};
 
-use decide_core::{BuildSummary, Sense, TabularMdp};
+use decide_core::{BuildSummary, MdpBuilder, Sense, TabularMdp};
+use std::io::{self, Read};
 use std::path::Path;
+
+/// The model path that [`read_model`] takes to mean standard input.
+pub const STDIN_PATH: &str = "-";
+
+/// How messages name standard input.
+pub const STDIN_NAME: &str = "<stdin>";
 
 /// The file formats decide reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,6 +43,8 @@ pub enum Format {
     Json,
     /// Cassandra's `.MDP`/`.POMDP` text format.
     Cassandra,
+    /// decide's compact binary model (`.decide`, see [`binary`]).
+    Binary,
 }
 
 impl Format {
@@ -43,6 +55,7 @@ impl Format {
             "csv" => Some(Format::Csv),
             "json" => Some(Format::Json),
             "mdp" | "pomdp" => Some(Format::Cassandra),
+            "decide" => Some(Format::Binary),
             _ => None,
         }
     }
@@ -71,18 +84,237 @@ pub struct LoadedModel {
     pub format: Format,
 }
 
-/// Reads a model, choosing the reader by extension (`.csv`, `.json`, `.mdp`, `.pomdp`).
+/// Reads a model, choosing the reader by extension (`.csv`, `.json`, `.mdp`, `.pomdp`);
+/// `-` reads standard input, whose format is told by its first bytes (see [`read_sniffed`]),
+/// named `<stdin>` in messages. (A file named `-` is `./-`.)
 pub fn read_model(path: &Path, options: &ReadOptions) -> Result<LoadedModel, ReadError> {
+    if path.as_os_str() == STDIN_PATH {
+        return read_sniffed(Path::new(STDIN_NAME), io::stdin().lock(), options);
+    }
     match Format::from_path(path) {
         Some(Format::Csv) => csv_model::read(path, options),
         Some(Format::Json) => json_model::read(path, options),
         Some(Format::Cassandra) => cassandra::read(path, options),
+        Some(Format::Binary) => binary::read(path, options),
         None => Err(ReadError::new(
             path,
             None,
             ReadErrorKind::Format(
-                "unknown model format: expected extension .csv, .json, .mdp or .pomdp".into(),
+                "unknown model format: expected extension .csv, .json, .mdp, .pomdp or .decide"
+                    .into(),
             ),
         )),
     }
+}
+
+/// Reads a model from `input`, telling its format by its first significant line (after a
+/// byte-order mark, blank lines and `#` comment lines): `{` (or `[`) starts JSON, a line
+/// with a comma is a CSV header, anything else is Cassandra text. The CSV form gets no
+/// sidecar, so its discount comes from the command line. `path_for_messages` names the
+/// input in errors.
+pub fn read_sniffed(
+    path_for_messages: &Path,
+    mut input: impl Read,
+    options: &ReadOptions,
+) -> Result<LoadedModel, ReadError> {
+    let path = path_for_messages;
+    let (format, start) =
+        sniff_format(&mut input).map_err(|e| ReadError::new(path, None, e.into()))?;
+    let Some(format) = format else {
+        return Err(ReadError::new(
+            path,
+            Some(1),
+            ReadErrorKind::Format(
+                "no model: the input is empty (or only blank and comment lines)".into(),
+            ),
+        ));
+    };
+    // The bytes read to decide are put back in front of the rest.
+    let input = io::Cursor::new(start).chain(input);
+    match format {
+        Format::Csv => csv_model::read_from(path, input, None, options),
+        Format::Json => json_model::read_from(path, input, options),
+        Format::Cassandra => cassandra::read_from(path, input, options),
+        Format::Binary => binary::read_from(path, input, options),
+    }
+}
+
+/// Most bytes read to tell the format: past it (a very long comment block), Cassandra is
+/// assumed and its reader reports what it finds.
+const SNIFF_LIMIT: usize = 1 << 20;
+
+/// Reads the start of `input` until its format is known: `None` for an input of blanks and
+/// comments only. Returns the bytes it read, which belong in front of the rest.
+pub fn sniff_format(input: &mut impl Read) -> io::Result<(Option<Format>, Vec<u8>)> {
+    let mut start = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        let n = match input.read(&mut chunk) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        start.extend_from_slice(&chunk[..n]);
+        let at_end = n == 0;
+        if let Some(format) = classify_start(&start, at_end) {
+            return Ok((format, start));
+        }
+        if start.len() >= SNIFF_LIMIT {
+            return Ok((Some(Format::Cassandra), start));
+        }
+    }
+}
+
+/// The format `bytes` (the start of an input) show; `None` when more bytes are needed to
+/// tell, `Some(None)` when the whole input (`at_end`) holds no model line.
+fn classify_start(bytes: &[u8], at_end: bool) -> Option<Option<Format>> {
+    if bytes.starts_with(&binary::MAGIC) {
+        return Some(Some(Format::Binary));
+    }
+    let body = bytes.strip_prefix(&BYTE_ORDER_MARK[..]).unwrap_or(bytes);
+    let undecided = if at_end { Some(None) } else { None };
+    let mut i = 0;
+    loop {
+        while body.get(i).is_some_and(u8::is_ascii_whitespace) {
+            i += 1;
+        }
+        let rest = body.get(i..).unwrap_or(&[]);
+        let line_end = rest.iter().position(|&b| b == b'\n');
+        match rest.first() {
+            None => return undecided,
+            Some(b'{' | b'[') => return Some(Some(Format::Json)),
+            Some(b'#') => match line_end {
+                Some(end) => i += end + 1,
+                None => return undecided,
+            },
+            Some(_) => {
+                let line = match line_end {
+                    Some(end) => &rest[..end],
+                    None if at_end => rest,
+                    None => return None,
+                };
+                let format = if line.contains(&b',') {
+                    Format::Csv
+                } else {
+                    Format::Cassandra
+                };
+                return Some(Some(format));
+            }
+        }
+    }
+}
+
+/// The UTF-8 byte-order mark that spreadsheet and Windows editors put first.
+pub(crate) const BYTE_ORDER_MARK: [u8; 3] = [0xEF, 0xBB, 0xBF];
+
+/// Drops a leading UTF-8 byte-order mark, keeping the rest.
+pub(crate) fn skip_byte_order_mark<R: Read>(mut input: R) -> io::Result<impl Read> {
+    let mut start = Vec::with_capacity(BYTE_ORDER_MARK.len());
+    input
+        .by_ref()
+        .take(BYTE_ORDER_MARK.len() as u64)
+        .read_to_end(&mut start)?;
+    if start == BYTE_ORDER_MARK {
+        start.clear();
+    }
+    Ok(io::Cursor::new(start).chain(input))
+}
+
+/// Memory this process may still allocate, in bytes, best effort: `MemAvailable` of
+/// `/proc/meminfo`, lowered to the room left under a cgroup v2 limit (a container's) when
+/// there is one. `None` where neither can be read (not Linux): then no model is refused for
+/// its size, and an allocation that cannot be met aborts as it would anyway.
+pub fn available_memory() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok();
+    let available = meminfo.as_deref().and_then(|text| {
+        text.lines()
+            .find_map(|line| line.strip_prefix("MemAvailable:"))
+            .and_then(|rest| rest.trim().strip_suffix("kB"))
+            .and_then(|kib| kib.trim().parse::<u64>().ok())
+            .map(|kib| kib.saturating_mul(1024))
+    });
+    let read_number = |file: &str| {
+        std::fs::read_to_string(file)
+            .ok()
+            .and_then(|text| text.trim().parse::<u64>().ok())
+    };
+    // "max" (no limit) does not parse, which is what we want.
+    let cgroup_room = read_number("/sys/fs/cgroup/memory.max")
+        .map(|max| max.saturating_sub(read_number("/sys/fs/cgroup/memory.current").unwrap_or(0)));
+    match (available, cgroup_room) {
+        (Some(a), Some(c)) => Some(a.min(c)),
+        (a, c) => a.or(c),
+    }
+}
+
+/// Refuses a model that cannot fit in memory, comparing [`MdpBuilder::required_bytes`]
+/// with the memory available (read at the first check that needs it), before the
+/// allocation that would fail.
+#[derive(Debug, Default)]
+pub(crate) struct MemoryGuard {
+    available: std::cell::OnceCell<Option<u64>>,
+}
+
+/// Models needing less than this are never refused, so small ones cost no look-up.
+const ALWAYS_FITS_BYTES: u64 = 64 << 20;
+
+impl MemoryGuard {
+    /// A guard for the memory available from the first check on.
+    pub(crate) fn new() -> Self {
+        MemoryGuard::default()
+    }
+
+    /// Fails when the model, once `more_rows` more rows are added, cannot fit.
+    pub(crate) fn check(
+        &self,
+        path: &Path,
+        line: Option<u64>,
+        builder: &MdpBuilder,
+        more_rows: u64,
+    ) -> Result<(), ReadError> {
+        let needed = builder.required_bytes(more_rows);
+        if needed <= ALWAYS_FITS_BYTES {
+            return Ok(());
+        }
+        let Some(available) = *self.available.get_or_init(available_memory) else {
+            return Ok(());
+        };
+        if needed <= available {
+            return Ok(());
+        }
+        let counts = match builder.declared_states() {
+            Some(states) => format!("{states} states"),
+            None => format!("{} rows", builder.n_rows() as u64 + more_rows),
+        };
+        Err(ReadError::new(
+            path,
+            line,
+            ReadErrorKind::Format(format!(
+                "the model needs at least {} of memory ({counts}), more than the {} available",
+                gibibytes(needed),
+                gibibytes(available)
+            )),
+        ))
+    }
+
+    /// [`check`](Self::check) for rows streaming in, made only when the row count reaches
+    /// a power of two (where the builder's storage doubles): nothing is paid per row.
+    pub(crate) fn check_growth(
+        &self,
+        path: &Path,
+        line: Option<u64>,
+        builder: &MdpBuilder,
+    ) -> Result<(), ReadError> {
+        let rows = builder.n_rows() as u64;
+        if rows >= 1 << 16 && rows.is_power_of_two() {
+            self.check(path, line, builder, rows)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Bytes in GiB for messages, e.g. `331.1 GiB`.
+fn gibibytes(bytes: u64) -> String {
+    format!("{:.1} GiB", bytes as f64 / f64::from(1u32 << 30))
 }

@@ -54,6 +54,22 @@ struct SolutionView<'a> {
     policy_names: Option<Vec<Option<&'a str>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     state_names: Option<&'a [String]>,
+    /// Average reward: `{value, lower, upper}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gain: Option<GainView>,
+    /// Finite horizon: values at stages `0..T`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    values_by_stage: Option<&'a [Vec<f64>]>,
+    /// Finite horizon: decisions at stages `0..T`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy_by_stage: Option<Vec<Vec<Option<u32>>>>,
+}
+
+#[derive(Serialize)]
+struct GainView {
+    value: f64,
+    lower: f64,
+    upper: f64,
 }
 
 #[derive(Serialize)]
@@ -69,6 +85,8 @@ struct ReportView<'a> {
     value_error: f64,
     rounding: f64,
     tolerance: f64,
+    criterion: &'a str,
+    notes: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -137,6 +155,8 @@ pub fn write_solution_json_to(
             value_error: certificate.value_error,
             rounding: certificate.rounding,
             tolerance: report.tolerance,
+            criterion: report.criterion,
+            notes: &report.notes,
         },
         model: ModelView {
             path: context.model_path,
@@ -152,6 +172,18 @@ pub fn write_solution_json_to(
                 .collect()
         }),
         state_names: context.state_names,
+        gain: solution.gain.map(|g| GainView {
+            value: g.value,
+            lower: g.lower,
+            upper: g.upper,
+        }),
+        values_by_stage: solution.stages.as_ref().map(|p| p.values.as_slice()),
+        policy_by_stage: solution.stages.as_ref().map(|p| {
+            p.policy
+                .iter()
+                .map(|stage| stage.iter().map(|a| a.map(|a| a.0)).collect())
+                .collect()
+        }),
     };
     serde_json::to_writer(&mut *w, &view).map_err(io::Error::from)?;
     w.write_all(b"\n")

@@ -26,7 +26,11 @@ fn solution() -> Solution {
                 rounding: 1e-14,
             },
             tolerance: 1e-6,
+            criterion: "discounted",
+            notes: vec!["a note".into()],
         },
+        gain: None,
+        stages: None,
     }
 }
 
@@ -71,7 +75,9 @@ fn the_solution_json_has_every_field() {
             "policy_gap": 2e-8,
             "value_error": 1e-8,
             "rounding": 1e-14,
-            "tolerance": 1e-6
+            "tolerance": 1e-6,
+            "criterion": "discounted",
+            "notes": ["a note"],
         })
     );
     assert_eq!(

@@ -103,17 +103,21 @@ pub fn solve_average(
         let m = h.iter().fold(0.0f64, |m, x| m.max(x.abs()));
         2.0 * q_rounding(mdp.max_outcomes(), problem.max_abs_reward, 1.0, m)
     };
-    let mut bounds;
-    let mut status;
+    let mut bounds = (f64::NEG_INFINITY, f64::INFINITY);
+    let mut status = Status::Converged;
+    let mut use_rvi = !use_pi;
     if use_pi {
         // Start greedy for h = 0 (the one-step reward).
         average_backup(mdp, sense, &h, &mut w, &mut policy, None);
         loop {
             iterations += 1;
             if evaluate_unichain(mdp, &policy, &mut h).is_none() {
-                status = Status::Multichain;
-                notes.push("the policy's gain/bias system is singular: its chain has several recurrent classes".into());
-                bounds = average_backup(mdp, sense, &h, &mut w, &mut policy.clone(), None);
+                // Several recurrent classes: Howard's unichain evaluation does not apply.
+                // Relative value iteration goes on from here and the classes are checked.
+                notes.push(format!(
+                    "policy {iterations} of policy iteration has several recurrent classes; continued with relative value iteration"
+                ));
+                use_rvi = true;
                 break;
             }
             let previous = policy.clone();
@@ -135,8 +139,9 @@ pub fn solve_average(
                 break;
             }
         }
-    } else {
-        let mut checked_at = 0u64;
+    }
+    if use_rvi {
+        let mut checked_at = iterations;
         loop {
             iterations += 1;
             bounds = average_backup(mdp, sense, &h, &mut w, &mut policy, None);

@@ -1,0 +1,309 @@
+//! `decide eval` (the exact value of a given policy) and `decide simulate` (Monte Carlo
+//! returns of a policy, reproducible from a seed).
+
+use crate::{Failure, ModelArgs, ObjectiveArgs, load};
+use clap::Args;
+use decide_core::generate::splitmix64;
+use decide_core::{Criterion, Interrupt, Limits, StateId};
+use decide_io::policy::{Policy, induced_chain, read_policy};
+use decide_solve::{Algorithm, Problem};
+use std::io::Write;
+use std::path::PathBuf;
+
+/// `decide eval MODEL --policy FILE`.
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    /// The policy: CSV `state,action[,probability]` (several rows per state for a randomised
+    /// policy) or a solution JSON written by `decide solve --output`.
+    #[arg(long, value_name = "FILE")]
+    policy: PathBuf,
+    #[command(flatten)]
+    objective: ObjectiveArgs,
+    /// Write the policy's values (and report) as JSON.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+/// `decide simulate MODEL --policy FILE --episodes N --seed S`.
+#[derive(Args, Debug)]
+pub struct SimulateArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    /// The policy (as for `decide eval`).
+    #[arg(long, value_name = "FILE")]
+    policy: PathBuf,
+    #[command(flatten)]
+    objective: ObjectiveArgs,
+    /// Number of episodes.
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    episodes: u64,
+    /// Seed of the random stream (SplitMix64): the same seed gives the same returns.
+    #[arg(long, default_value_t = 0, value_name = "S")]
+    seed: u64,
+    /// Longest episode, in steps (default: the finite horizon; for discounted models until
+    /// γ^t < 1e-12; otherwise 100000). Episodes also end at terminal states.
+    #[arg(long = "steps", value_name = "H")]
+    steps: Option<u64>,
+    /// The state every episode starts in.
+    #[arg(long, default_value_t = 0, value_name = "STATE")]
+    start: u32,
+}
+
+/// Evaluates a policy exactly: the value of the Markov reward process it induces, solved by
+/// the same certified solvers (one action per state, so policy iteration is one exact solve).
+pub fn eval(args: &EvalArgs) -> Result<bool, Failure> {
+    let model = load(&args.model)?;
+    let path = &args.model.model;
+    let objective = args.objective.resolve(&model, path)?;
+    let policy = read_policy(&args.policy, &model.mdp)?;
+    let chain = induced_chain(&model.mdp, &policy)
+        .map_err(|e| Failure::Model(anyhow::anyhow!("{}: {e}", args.policy.display())))?;
+    let problem = Problem::new(&chain, objective);
+    let limits = Limits {
+        tolerance: 1e-9,
+        ..Limits::default()
+    };
+    let solution = decide_solve::solve_with(&problem, Algorithm::Auto, &limits, &mut (), &Interrupt::new())
+        .map_err(|e| match e {
+            decide_solve::SolveError::NoProperPolicy { states, count } => Failure::Model(anyhow::anyhow!(
+                "{}: the policy is improper: it never reaches a terminal state from {count} states ({states}), so its total reward is unbounded or undefined there",
+                args.policy.display()
+            )),
+            other => Failure::Model(anyhow::anyhow!("{}: {other}", path.display())),
+        })?;
+    if let Some(output) = &args.output {
+        let path_text = path.display().to_string();
+        let context = decide_io::solution::SolutionContext {
+            model_path: &path_text,
+            discount: objective.discount(),
+            sense: objective.sense,
+            n_states: model.mdp.n_states(),
+            state_names: model.mdp.state_names(),
+            action_names: model.mdp.action_names(),
+        };
+        // Report the evaluated policy itself, not the chain's single action.
+        let mut shown = solution.clone();
+        shown.policy = policy
+            .iter()
+            .map(|c| (c.len() == 1).then(|| c[0].0))
+            .collect();
+        decide_io::solution::write_solution_json(output, &shown, &context)?;
+    }
+    let mut out = std::io::stdout().lock();
+    let write = |out: &mut dyn Write| -> std::io::Result<()> {
+        writeln!(
+            out,
+            "policy       {} ({})",
+            args.policy.display(),
+            if policy.iter().any(|c| c.len() > 1) {
+                "randomised"
+            } else {
+                "deterministic"
+            }
+        )?;
+        writeln!(out, "criterion    {}", objective.criterion.as_str())?;
+        if let Some(gain) = &solution.gain {
+            writeln!(
+                out,
+                "gain         {:.9} per step, in [{:.9}, {:.9}]",
+                gain.value, gain.lower, gain.upper
+            )?;
+        }
+        if matches!(objective.criterion, Criterion::Total) {
+            writeln!(
+                out,
+                "proper       yes: it reaches a terminal state with probability 1 from every state"
+            )?;
+        }
+        writeln!(
+            out,
+            "accuracy     values within {:.2e} of the policy's exact value",
+            solution.report.certificate.value_error
+        )?;
+        for s in 0..model.mdp.n_states().min(8) {
+            writeln!(
+                out,
+                "  {}: value {:.9}",
+                StateId(s as u32),
+                solution.values[s]
+            )?;
+        }
+        if model.mdp.n_states() > 8 {
+            writeln!(
+                out,
+                "  ... {} more states (use --output FILE for all)",
+                model.mdp.n_states() - 8
+            )?;
+        }
+        Ok(())
+    };
+    write(&mut out).map_err(|e| Failure::Usage(e.into()))?;
+    Ok(solution.report.is_converged())
+}
+
+/// A uniform number in [0, 1) from the counter-based stream.
+fn uniform(seed: u64, counter: &mut u64) -> f64 {
+    let word = splitmix64(seed, *counter);
+    *counter += 1;
+    (word >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+/// The index drawn from `weights` (which sum to 1 up to rounding) with uniform `u`.
+fn draw(u: f64, weights: impl Iterator<Item = f64>) -> usize {
+    let mut acc = 0.0;
+    let mut last = 0;
+    for (i, w) in weights.enumerate() {
+        acc += w;
+        last = i;
+        if u < acc {
+            return i;
+        }
+    }
+    last
+}
+
+/// Summary statistics of the simulated returns.
+pub struct Returns {
+    /// Mean return.
+    pub mean: f64,
+    /// Standard error of the mean.
+    pub standard_error: f64,
+    /// Episodes that ended in a terminal state.
+    pub terminated: u64,
+}
+
+/// Simulates `episodes` episodes of `policy` from `start`, with per-outcome rewards.
+pub fn simulate_returns(
+    mdp: &decide_core::TabularMdp,
+    policy: &Policy,
+    discount: f64,
+    steps: u64,
+    episodes: u64,
+    seed: u64,
+    start: usize,
+    average: bool,
+) -> Returns {
+    // In an average-reward simulation an absorbing state keeps earning (here 0) per step, so
+    // the episode must run its full length.
+    // Absorbing zero-reward states end an episode as terminal states do: nothing more
+    // happens there, and simulating it would only burn time.
+    let ends = decide_solve::total::terminating_states(mdp);
+    let mut counter = 0u64;
+    let (mut sum, mut sum_sq, mut terminated) = (0.0, 0.0, 0u64);
+    for _ in 0..episodes {
+        let mut state = start;
+        let mut total = 0.0;
+        let mut weight = 1.0;
+        let mut t = 0;
+        while t < steps {
+            let id = StateId(state as u32);
+            if ends[state] && !average {
+                total += weight * mdp.terminal_value(state);
+                terminated += 1;
+                break;
+            }
+            let choices = &policy[state];
+            let pick = draw(uniform(seed, &mut counter), choices.iter().map(|c| c.1));
+            let Some(k) = mdp.pair_of(id, choices[pick].0) else {
+                break;
+            };
+            let outcomes: Vec<_> = mdp.outcomes(k).collect();
+            let o = outcomes[draw(
+                uniform(seed, &mut counter),
+                outcomes.iter().map(|o| o.probability),
+            )];
+            total += weight * o.reward;
+            weight *= discount;
+            state = o.next.index();
+            t += 1;
+        }
+        if average && t > 0 {
+            total /= t as f64;
+        }
+        sum += total;
+        sum_sq += total * total;
+    }
+    let n = episodes.max(1) as f64;
+    let mean = sum / n;
+    let variance = if episodes > 1 {
+        (sum_sq - n * mean * mean).max(0.0) / (n - 1.0)
+    } else {
+        0.0
+    };
+    Returns {
+        mean,
+        standard_error: (variance / n).sqrt(),
+        terminated,
+    }
+}
+
+/// `decide simulate`: prints mean return, standard error and a 95% confidence interval.
+pub fn simulate(args: &SimulateArgs) -> Result<bool, Failure> {
+    let model = load(&args.model)?;
+    let path = &args.model.model;
+    let objective = args.objective.resolve(&model, path)?;
+    let policy = read_policy(&args.policy, &model.mdp)?;
+    let start = args.start as usize;
+    if start >= model.mdp.n_states() {
+        return Err(Failure::usage(format!(
+            "--start {start} is not a state of the model (0..{})",
+            model.mdp.n_states()
+        )));
+    }
+    if args.episodes == 0 {
+        return Err(Failure::usage("--episodes must be at least 1"));
+    }
+    let discount = objective.discount();
+    let steps = args.steps.unwrap_or(match objective.criterion {
+        Criterion::FiniteHorizon { horizon, .. } => horizon as u64,
+        Criterion::Discounted { discount } if discount > 0.0 => {
+            ((1e-12f64).ln() / discount.ln()).ceil() as u64
+        }
+        Criterion::Discounted { .. } => 1,
+        _ => 100_000,
+    });
+    let average = matches!(objective.criterion, Criterion::Average);
+    let r = simulate_returns(
+        &model.mdp,
+        &policy,
+        discount,
+        steps,
+        args.episodes,
+        args.seed,
+        start,
+        average,
+    );
+    let half = 1.96 * r.standard_error;
+    let mut out = std::io::stdout().lock();
+    let write = |out: &mut dyn Write| -> std::io::Result<()> {
+        writeln!(
+            out,
+            "episodes     {} from {} (seed {}, at most {steps} steps each; {} ended in a terminal state)",
+            args.episodes,
+            StateId(start as u32),
+            args.seed,
+            r.terminated
+        )?;
+        writeln!(
+            out,
+            "{}  {:.9}",
+            if average {
+                "mean reward per step"
+            } else {
+                "mean return "
+            },
+            r.mean
+        )?;
+        writeln!(out, "std. error   {:.9}", r.standard_error)?;
+        writeln!(
+            out,
+            "95% CI       [{:.9}, {:.9}]",
+            r.mean - half,
+            r.mean + half
+        )
+    };
+    write(&mut out).map_err(|e| Failure::Usage(e.into()))?;
+    Ok(true)
+}
