@@ -79,6 +79,8 @@ pub fn solve_average(
             false
         }
         Algorithm::Auto => false,
+        // Refused by `solve_with` before it gets here.
+        Algorithm::LinearProgramming { .. } => false,
     };
     let name = if use_pi {
         "policy_iteration"
