@@ -1,7 +1,10 @@
 //! The algorithms by name: the one place where CLI spellings (`vi`, `gs`, …) are parsed.
 
 use crate::Solver;
-use crate::algorithms::{GaussSeidel, ModifiedPolicyIteration, PolicyIteration, ValueIteration};
+use crate::algorithms::{
+    Formulation, GaussSeidel, LinearProgramming, ModifiedPolicyIteration, PolicyIteration,
+    ValueIteration,
+};
 use crate::evaluate::DIRECT_SOLVE_MAX_STATES;
 use decide_core::TabularMdp;
 use std::fmt;
@@ -22,6 +25,13 @@ pub enum Algorithm {
     PolicyIteration,
     /// Modified policy iteration (partial evaluation by a fixed number of sweeps).
     ModifiedPolicyIteration,
+    /// Linear programming through HiGHS (cargo feature `lp`): the primal LP over values or
+    /// the dual over occupancy measures; the LP's policy is evaluated exactly and backed up
+    /// once, which certifies it. Discounted criterion only.
+    LinearProgramming {
+        /// Which LP.
+        formulation: Formulation,
+    },
 }
 
 impl Algorithm {
@@ -45,6 +55,9 @@ impl Algorithm {
             Algorithm::ModifiedPolicyIteration | Algorithm::Auto => {
                 Box::new(ModifiedPolicyIteration::default())
             }
+            Algorithm::LinearProgramming { formulation } => {
+                Box::new(LinearProgramming::new(formulation))
+            }
         }
     }
 
@@ -56,6 +69,12 @@ impl Algorithm {
             Algorithm::GaussSeidel => "gs",
             Algorithm::PolicyIteration => "pi",
             Algorithm::ModifiedPolicyIteration => "mpi",
+            Algorithm::LinearProgramming {
+                formulation: Formulation::Primal,
+            } => "lp",
+            Algorithm::LinearProgramming {
+                formulation: Formulation::Dual,
+            } => "lp-dual",
         }
     }
 
@@ -85,8 +104,16 @@ impl FromStr for Algorithm {
             "mpi" | "modifiedpolicyiteration" | "policyiterationmodified" => {
                 Ok(Algorithm::ModifiedPolicyIteration)
             }
+            "lp" | "linearprogramming" | "lpprimal" | "linearprogrammingprimal" => {
+                Ok(Algorithm::LinearProgramming {
+                    formulation: Formulation::Primal,
+                })
+            }
+            "lpdual" | "linearprogrammingdual" => Ok(Algorithm::LinearProgramming {
+                formulation: Formulation::Dual,
+            }),
             _ => Err(format!(
-                "unknown algorithm {s:?} (expected auto, vi, gs, pi or mpi)"
+                "unknown algorithm {s:?} (expected auto, vi, gs, pi, mpi, lp or lp-dual)"
             )),
         }
     }

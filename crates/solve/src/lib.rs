@@ -27,6 +27,7 @@
 //! | Gauss–Seidel value iteration | [`algorithms::GaussSeidel`] | `gs` | discounted |
 //! | policy iteration, exact evaluation | [`algorithms::PolicyIteration`] | `pi` | discounted |
 //! | modified policy iteration | [`algorithms::ModifiedPolicyIteration`] | `mpi` | discounted |
+//! | linear programming (HiGHS; cargo feature `lp`, on by default): primal over values, dual over occupancy measures | [`algorithms::LinearProgramming`] | `lp`, `lp-dual` | discounted |
 //!
 //! **Solvers never print**, and own no loop control: [`runner::run`] is the only loop.
 

@@ -113,6 +113,17 @@ pub enum SolveError {
     /// The observer stopped a method that has no meaningful partial answer.
     #[error("stopped before a complete answer")]
     Stopped,
+    /// `--algorithm lp` in a build without the `lp` cargo feature (HiGHS).
+    #[error(
+        "linear programming is not available: this build of decide has no `lp` feature (HiGHS); use another algorithm, or rebuild with `--features lp` (needs cmake and libclang-dev)"
+    )]
+    LinearProgrammingUnavailable,
+    /// HiGHS did not solve the linear program.
+    #[error("the linear program was not solved: HiGHS reports {status}")]
+    LinearProgram {
+        /// HiGHS's status, in words.
+        status: String,
+    },
     /// The worker threads could not be started.
     #[error("cannot start {threads} worker threads: {message}")]
     Threads {
@@ -184,6 +195,17 @@ pub fn solve_with(
     observer: &mut (dyn Observer + Send),
     interrupt: &Interrupt,
 ) -> Result<Solution, SolveError> {
+    if matches!(algorithm, Algorithm::LinearProgramming { .. })
+        && !matches!(
+            problem.objective.criterion,
+            decide_core::Criterion::Discounted { .. }
+        )
+    {
+        return Err(SolveError::UnsupportedCriterion {
+            algorithm: algorithm.as_str(),
+            criterion: problem.objective.criterion.as_str(),
+        });
+    }
     let pool = thread_pool(limits)?;
     pool.install(|| match problem.objective.criterion {
         decide_core::Criterion::Discounted { .. } => {

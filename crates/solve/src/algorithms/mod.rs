@@ -1,11 +1,16 @@
 //! One type per algorithm; each implements [`Solver`](crate::Solver) and nothing else.
 
 mod gauss_seidel;
+mod linear_program;
 mod modified_policy_iteration;
 mod policy_iteration;
 mod value_iteration;
 
 pub use gauss_seidel::GaussSeidel;
+pub use linear_program::{
+    Formulation, LinearProgramming, LpIterations, LpSolution, solve_lp, solve_lp_from,
+    uniform_initial,
+};
 pub use modified_policy_iteration::ModifiedPolicyIteration;
 pub use policy_iteration::PolicyIteration;
 pub use value_iteration::ValueIteration;
