@@ -694,9 +694,7 @@ impl MdpBuilder {
     /// can compare it with the memory available to refuse a model that cannot fit before
     /// allocating anything for it (a declared 4 000 000 000 states needs hundreds of GiB).
     pub fn required_bytes(&self, more_rows: u64) -> u64 {
-        let n_states = self
-            .n_states
-            .map_or_else(|| self.inferred_states(), u64::from);
+        let n_states = self.n_states_so_far();
         let non_terminal = n_states.saturating_sub(self.terminal.len() as u64);
         let rows = (self.rows.len() as u64)
             .saturating_add(more_rows)
@@ -706,6 +704,13 @@ impl MdpBuilder {
             .saturating_mul(STATE_BYTES)
             .saturating_add(non_terminal.saturating_mul(PAIR_BYTES))
             .saturating_add(rows.saturating_mul(ROW_BYTES + OUTCOME_BYTES))
+    }
+
+    /// The number of states so far: the declared count, else one more than the largest
+    /// state id used (0 when none is).
+    pub fn n_states_so_far(&self) -> u64 {
+        self.n_states
+            .map_or_else(|| self.inferred_states(), u64::from)
     }
 
     /// One more than the largest state id used so far (0 when none is).
@@ -974,7 +979,11 @@ impl MdpBuilder {
                     });
                 }
                 let _ = pair_start;
-                max_outcomes = max_outcomes.max(next.len() - outcomes_before);
+                if !is_terminal[s as usize] {
+                    // A terminal state's pairs are dropped below: they must leave no trace,
+                    // or a model written and read back would differ (found by fuzzing).
+                    max_outcomes = max_outcomes.max(next.len() - outcomes_before);
+                }
                 pair_action.push(a);
                 pair_reward.push(expected);
                 pair_outcomes.push(next.len());
@@ -1190,6 +1199,21 @@ mod tests {
             implied.build().unwrap_err().error,
             ModelError::NoActions { state: StateId(0) }
         );
+    }
+
+    #[test]
+    fn rows_of_a_terminal_state_leave_no_trace() {
+        let mut with_rows = MdpBuilder::new();
+        with_rows.add(0, 0, 1, 0.5, 0.0).unwrap();
+        with_rows.add(0, 0, 0, 0.5, 0.0).unwrap();
+        with_rows.add(1, 0, 1, 1.0, 0.0).unwrap();
+        with_rows.mark_terminal(0).unwrap();
+        let mut without = MdpBuilder::new();
+        without.add(1, 0, 1, 1.0, 0.0).unwrap();
+        without.mark_terminal(0).unwrap();
+        let (with_rows, _) = with_rows.build().unwrap();
+        assert_eq!(with_rows.max_outcomes(), 1);
+        assert_eq!(with_rows, without.build().unwrap().0);
     }
 
     #[test]

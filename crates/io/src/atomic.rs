@@ -30,6 +30,18 @@ pub fn write_atomically(
         w.flush().map_err(wrap)?;
     }
     tmp.as_file().sync_all().map_err(wrap)?;
+    // tempfile creates files readable by their owner only; an output file should have the
+    // usual permissions of a file the user writes.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = match std::fs::metadata(path) {
+            Ok(existing) => existing.permissions().mode() & 0o7777,
+            Err(_) => 0o644,
+        };
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode))
+            .map_err(wrap)?;
+    }
     tmp.persist(path).map_err(|e| wrap(e.error))?;
     Ok(())
 }
@@ -51,5 +63,14 @@ mod tests {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
         write_atomically(&target, |w| w.write_all(b"{}")).unwrap();
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "{}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+            assert_eq!(
+                mode, 0o644,
+                "an output file is readable by others, like any file"
+            );
+        }
     }
 }

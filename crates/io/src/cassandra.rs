@@ -78,7 +78,7 @@
 //! cannot be opened has no line). Errors found once the whole file is read name the line
 //! that last wrote the row at fault, or the last line of the file for a row never written.
 
-use crate::{Format, LoadedModel, ReadError, ReadErrorKind, ReadOptions};
+use crate::{Format, LoadedModel, MemoryGuard, ReadError, ReadErrorKind, ReadOptions};
 use decide_core::{MdpBuilder, Sense, ValidationOptions};
 use std::collections::HashMap;
 use std::fs::File;
@@ -108,7 +108,7 @@ const BUFFER_BYTES: usize = 1 << 16;
 /// Reads a Cassandra `.MDP` / `.POMDP` file as an MDP (see the [module docs](self)).
 pub fn read(path: &Path, options: &ReadOptions) -> Result<LoadedModel, ReadError> {
     let mut file = File::open(path).map_err(|e| ReadError::new(path, None, e.into()))?;
-    read_dyn(path, &mut file, options)
+    read_dyn(path, &mut file, options, MAX_TABLE_WRITES)
 }
 
 /// Reads Cassandra text from `input`; `path_for_messages` is only used in errors.
@@ -117,24 +117,44 @@ pub fn read_from(
     mut input: impl Read,
     options: &ReadOptions,
 ) -> Result<LoadedModel, ReadError> {
-    read_dyn(path_for_messages, &mut input, options)
+    read_dyn(path_for_messages, &mut input, options, MAX_TABLE_WRITES)
+}
+
+/// [`read_from`] with a tighter bound than [`MAX_TABLE_WRITES`] on the table entries a file
+/// may make the reader write or visit. A short file with wildcards can describe a valid
+/// model of hundreds of millions of transitions, which takes seconds and gigabytes to
+/// build: correct, but what a fuzzer must not spend each input on.
+pub fn read_from_with_budget(
+    path_for_messages: &Path,
+    mut input: impl Read,
+    options: &ReadOptions,
+    max_table_writes: u64,
+) -> Result<LoadedModel, ReadError> {
+    read_dyn(path_for_messages, &mut input, options, max_table_writes)
 }
 
 fn read_dyn(
     path: &Path,
     input: &mut dyn Read,
     options: &ReadOptions,
+    max_table_writes: u64,
 ) -> Result<LoadedModel, ReadError> {
     let tolerance = options
         .probability_tolerance
         .unwrap_or(DEFAULT_PROBABILITY_TOLERANCE);
+    // A byte-order mark, as Windows editors write, is not part of the text.
+    let mut input =
+        crate::skip_byte_order_mark(input).map_err(|e| ReadError::new(path, None, e.into()))?;
     let mut parser = Parser {
         path,
-        lexer: Lexer::new(path, input),
+        lexer: Lexer::new(path, &mut input),
         peeked: None,
         last_line: 1,
         tolerance,
-        budget: WorkBudget::default(),
+        budget: WorkBudget {
+            used: 0,
+            limit: max_table_writes,
+        },
     };
     let header = parser.parse_header()?;
     let mut specs = Specs::new(&header);
@@ -591,26 +611,31 @@ impl Header {
 
 /// Counts the entries written or visited, so that a few wildcard lines cannot make the
 /// reader run for hours or fill memory.
-#[derive(Default)]
 struct WorkBudget {
     used: u64,
+    /// [`MAX_TABLE_WRITES`] unless the caller asked for less.
+    limit: u64,
 }
 
 impl WorkBudget {
     /// Checks that `amount` more would still fit, without using it: called before
     /// allocating something whose writing is charged later.
     fn check_room(&self, amount: u64) -> Result<(), String> {
-        let mut probe = WorkBudget { used: self.used };
+        let mut probe = WorkBudget {
+            used: self.used,
+            limit: self.limit,
+        };
         probe.charge(amount)
     }
 
     fn charge(&mut self, amount: u64) -> Result<(), String> {
         self.used = self.used.saturating_add(amount);
-        if self.used > MAX_TABLE_WRITES {
+        if self.used > self.limit {
             Err(format!(
-                "expanding this line takes the file past {MAX_TABLE_WRITES} table entries, \
+                "expanding this line takes the file past {} table entries, \
                  the most this reader writes for one file (wildcards, `uniform` and matrices \
-                 over many states multiply quickly)"
+                 over many states multiply quickly)",
+                self.limit
             ))
         } else {
             Ok(())
@@ -1986,6 +2011,7 @@ impl Parser<'_> {
         if let Some(names) = header.actions.names.clone() {
             builder.action_names(names);
         }
+        MemoryGuard::new().check(self.path, Some(end_line), &builder, next.len() as u64)?;
         builder.reserve(next.len());
         for s in 0..n_states {
             for a in 0..n_actions {

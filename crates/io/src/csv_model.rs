@@ -35,21 +35,21 @@
 //! ```
 
 use crate::json_model::{deserialize_discount, deserialize_sense, serde_error};
-use crate::{Format, LoadedModel, ReadError, ReadErrorKind, ReadOptions};
+use crate::{Format, LoadedModel, MemoryGuard, ReadError, ReadErrorKind, ReadOptions};
 use csv::ByteRecord;
 use decide_core::{MdpBuilder, ModelError, Sense, ValidationOptions};
 use serde::Deserialize;
+use std::cell::Cell;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 /// The required columns, in the order the reference data writes them.
 pub const COLUMNS: [&str; 5] = ["state", "action", "next_state", "probability", "reward"];
 
 /// Probability-sum tolerance of the CSV format unless the caller sets one.
 pub const DEFAULT_PROBABILITY_TOLERANCE: f64 = 1e-9;
-
-const BYTE_ORDER_MARK: [u8; 3] = [0xEF, 0xBB, 0xBF];
 
 /// The sidecar `NAME.meta.json` of a CSV model. Unknown fields are ignored.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
@@ -169,9 +169,13 @@ pub fn read_from(
     if let Some(names) = meta.action_names.take() {
         builder.action_names(names);
     }
+    // A declared size that cannot fit is refused before any row is read.
+    let memory = MemoryGuard::new();
+    memory.check(&meta_path, None, &builder, 0)?;
 
-    add_rows(path, input, &mut builder)?;
+    add_rows(path, input, &mut builder, &memory)?;
 
+    memory.check(path, None, &builder, 0)?;
     let (mdp, summary) = builder
         .build()
         .map_err(|e| ReadError::from_build(path, e))?;
@@ -287,8 +291,14 @@ impl ColumnIndex {
 }
 
 /// Streams the rows of `input` into `builder`, one reused record, nothing allocated per row.
-fn add_rows(path: &Path, input: impl Read, builder: &mut MdpBuilder) -> Result<(), ReadError> {
+fn add_rows(
+    path: &Path,
+    input: impl Read,
+    builder: &mut MdpBuilder,
+    memory: &MemoryGuard,
+) -> Result<(), ReadError> {
     let io_error = |e: io::Error| ReadError::new(path, None, ReadErrorKind::Io(e));
+    let tail = Rc::new(Cell::new((0, 0)));
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         // Field counts are checked here, to say which columns were expected.
@@ -300,11 +310,24 @@ fn add_rows(path: &Path, input: impl Read, builder: &mut MdpBuilder) -> Result<(
         // neither the skipped lines before a record nor a CRLF's `\n`.)
         .terminator(csv::Terminator::Any(b'\n'))
         .from_reader(
-            skip_byte_order_mark(input)
-                .map_err(io_error)?
-                .chain(&b"\n"[..]),
+            InputTail {
+                inner: crate::skip_byte_order_mark(input).map_err(io_error)?,
+                seen: Rc::clone(&tail),
+            }
+            .chain(&b"\n"[..]),
         );
     let mut record = ByteRecord::new();
+    // A record that ran to the end of the input inside a quote never closed (the rest of
+    // the file is one field): said as such, rather than as a row of the wrong width.
+    let unclosed_quote = |line: u64| {
+        ReadError::new(
+            path,
+            Some(line),
+            ReadErrorKind::Format(
+                "a quoted field is never closed: it runs to the end of the file".into(),
+            ),
+        )
+    };
 
     let columns = loop {
         if !next_record(path, &mut reader, &mut record)? {
@@ -318,8 +341,12 @@ fn add_rows(path: &Path, input: impl Read, builder: &mut MdpBuilder) -> Result<(
             ));
         }
         if !is_blank(&record) {
+            let unclosed = in_unclosed_quote(&reader, &record, tail.get());
+            let line = physical_line(&reader, &record, unclosed);
+            if unclosed {
+                return Err(unclosed_quote(line));
+            }
             break ColumnIndex::from_header(&record).map_err(|message| {
-                let line = physical_line(&reader, &record);
                 ReadError::new(path, Some(line), ReadErrorKind::Format(message))
             })?;
         }
@@ -329,7 +356,11 @@ fn add_rows(path: &Path, input: impl Read, builder: &mut MdpBuilder) -> Result<(
         if is_blank(&record) {
             continue;
         }
-        let line = physical_line(&reader, &record);
+        let unclosed = in_unclosed_quote(&reader, &record, tail.get());
+        let line = physical_line(&reader, &record, unclosed);
+        if unclosed {
+            return Err(unclosed_quote(line));
+        }
         let at_line = |kind: ReadErrorKind| ReadError::new(path, Some(line), kind);
         if record.len() != columns.n_fields {
             return Err(at_line(ReadErrorKind::Format(format!(
@@ -347,6 +378,7 @@ fn add_rows(path: &Path, input: impl Read, builder: &mut MdpBuilder) -> Result<(
         builder
             .add_at(state, action, next_state, probability, reward, line)
             .map_err(|e| at_line(ReadErrorKind::Model(e)))?;
+        memory.check_growth(path, Some(line), builder)?;
     }
     Ok(())
 }
@@ -368,31 +400,53 @@ fn next_record<R: Read>(
 
 /// The 1-based physical line where `record`, just read, starts: the reader has counted
 /// every `\n` up to and including the record's terminator; a quoted field may hold more.
-fn physical_line<R: Read>(reader: &csv::Reader<R>, record: &ByteRecord) -> u64 {
+/// A record in an unclosed quote consumed no terminator (see [`in_unclosed_quote`]).
+fn physical_line<R: Read>(reader: &csv::Reader<R>, record: &ByteRecord, unclosed: bool) -> u64 {
     let lines_inside = record.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
+    let terminator = u64::from(!unclosed);
     reader
         .position()
         .line()
-        .saturating_sub(1 + lines_inside)
+        .saturating_sub(terminator + lines_inside)
         .max(1)
+}
+
+/// The input as the CSV reader gets it, counting its bytes and keeping the last one in
+/// `seen`, for [`in_unclosed_quote`].
+struct InputTail<R> {
+    inner: R,
+    seen: Rc<Cell<(u64, u8)>>,
+}
+
+impl<R: Read> Read for InputTail<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(&last) = buf.get(..n).and_then(<[u8]>::last) {
+            let (count, _) = self.seen.get();
+            self.seen.set((count + n as u64, last));
+        }
+        Ok(n)
+    }
+}
+
+/// Whether `record`, just read, ran to the end of the input inside a quote never closed,
+/// given the input's length and last byte (`tail`). The `\n` appended to the input then
+/// ended up inside the field (its last byte) instead of ending the record. A field closed
+/// right at the end of a file without a final newline leaves `"` as the last byte instead.
+fn in_unclosed_quote<R: Read>(
+    reader: &csv::Reader<R>,
+    record: &ByteRecord,
+    tail: (u64, u8),
+) -> bool {
+    let (input_len, last_byte) = tail;
+    reader.position().byte() == input_len + 1
+        && record.as_slice().last() == Some(&b'\n')
+        && last_byte != b'"'
 }
 
 /// A line of spaces only reads as one empty-looking field; it carries no row.
 fn is_blank(record: &ByteRecord) -> bool {
     record.len() == 1 && record[0].trim_ascii().is_empty()
-}
-
-/// Drops a leading UTF-8 byte-order mark (spreadsheet exports write one), keeping the rest.
-fn skip_byte_order_mark<R: Read>(mut input: R) -> io::Result<impl Read> {
-    let mut start = Vec::with_capacity(BYTE_ORDER_MARK.len());
-    input
-        .by_ref()
-        .take(BYTE_ORDER_MARK.len() as u64)
-        .read_to_end(&mut start)?;
-    if start == BYTE_ORDER_MARK {
-        start.clear();
-    }
-    Ok(io::Cursor::new(start).chain(input))
 }
 
 /// A non-negative integer in plain decimal digits: no sign, no fraction, no hex, no overflow.

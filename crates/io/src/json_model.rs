@@ -65,7 +65,7 @@
 
 use crate::atomic::write_atomically;
 use crate::csv_model::parse_decimal_id;
-use crate::{Format, LoadedModel, ReadError, ReadErrorKind, ReadOptions, WriteError};
+use crate::{Format, LoadedModel, MemoryGuard, ReadError, ReadErrorKind, ReadOptions, WriteError};
 use decide_core::{MdpBuilder, ModelError, Sense, StateId, TabularMdp, ValidationOptions};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
@@ -160,8 +160,28 @@ pub(crate) fn serde_error(path: &Path, error: &serde_json::Error) -> ReadError {
     ReadError::new(
         path,
         line,
-        ReadErrorKind::Format(format!("{message} (column {})", error.column())),
+        ReadErrorKind::Format(format!(
+            "{} (column {})",
+            escape_controls(message),
+            error.column()
+        )),
     )
+}
+
+/// serde_json quotes what it found (an unknown field's name) as decoded: a `\n` or a
+/// terminal escape sequence written in the file would otherwise break the one-line error
+/// apart or reach the terminal. Control characters are shown escaped instead.
+fn escape_controls(message: &str) -> String {
+    message
+        .chars()
+        .flat_map(|c| {
+            let escaped = c.is_control().then(|| c.escape_default());
+            escaped
+                .into_iter()
+                .flatten()
+                .chain((!c.is_control()).then_some(c))
+        })
+        .collect()
 }
 
 /// `"states": 3` or `"states": ["a", "b", "c"]`.
@@ -366,6 +386,9 @@ fn read_text(path: &Path, text: &str, options: &ReadOptions) -> Result<LoadedMod
             })?;
     }
 
+    // Declared counts, terminal marks and the number of transitions are known: a model
+    // that cannot fit is refused before the rows are allocated.
+    MemoryGuard::new().check(path, None, &builder, transitions.len() as u64)?;
     builder.reserve(transitions.len());
     for (k, &raw) in transitions.iter().enumerate() {
         let location = || format!("transitions[{k}]");
@@ -452,7 +475,7 @@ fn in_element(path: &Path, line: u64, location: &str, error: &serde_json::Error)
     ReadError::new(
         path,
         Some(line),
-        ReadErrorKind::Format(format!("{location}: {message}")),
+        ReadErrorKind::Format(format!("{location}: {}", escape_controls(message))),
     )
 }
 

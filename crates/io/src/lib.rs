@@ -282,9 +282,10 @@ impl MemoryGuard {
         if needed <= available {
             return Ok(());
         }
-        let counts = match builder.declared_states() {
-            Some(states) => format!("{states} states"),
-            None => format!("{} rows", builder.n_rows() as u64 + more_rows),
+        let counts = match builder.n_rows() as u64 + more_rows {
+            0 => format!("{} states", builder.n_states_so_far()),
+            1 => format!("{} states and 1 row", builder.n_states_so_far()),
+            rows => format!("{} states and {rows} rows", builder.n_states_so_far()),
         };
         Err(ReadError::new(
             path,

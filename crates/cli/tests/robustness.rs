@@ -1,0 +1,450 @@
+//! What `decide solve` guarantees beyond the right answer, checked on the real binary:
+//! the same input gives byte-identical output across runs and thread counts (but for the
+//! measured `report.seconds`); Ctrl-C, SIGTERM and `--time-limit` stop a solve with its
+//! best result and certificate (exit 3); and an output file is never seen half-written,
+//! even when the process is killed with SIGKILL at any moment.
+//!
+//! Signals are sent with the `kill` command, so the tests need a Unix system.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn decide() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_decide"));
+    command.env("RUST_BACKTRACE", "0");
+    command
+}
+
+fn run(args: &[&str]) -> Output {
+    decide().args(args).output().expect("decide runs")
+}
+
+fn path_str(path: &Path) -> &str {
+    path.to_str().expect("a UTF-8 path")
+}
+
+/// A ring of `n` states with one action each, `s → s+1 (mod n)`, reward `s mod 7`, and its
+/// sidecar with `discount`. Value iteration's certified gap shrinks only by the discount
+/// per sweep on it, so at 0.9999 and a tolerance of 1e-12 a solve takes hundreds of
+/// thousands of sweeps: long enough to interrupt, while the file loads in milliseconds.
+fn write_ring(dir: &Path, name: &str, n: usize, discount: f64) -> PathBuf {
+    let mut rows = String::from("state,action,next_state,probability,reward\n");
+    for s in 0..n {
+        rows.push_str(&format!("{s},0,{},1,{}\n", (s + 1) % n, s % 7));
+    }
+    let model = dir.join(format!("{name}.transitions.csv"));
+    std::fs::write(&model, rows).expect("write the model");
+    std::fs::write(
+        dir.join(format!("{name}.meta.json")),
+        format!(r#"{{"discount": {discount}}}"#),
+    )
+    .expect("write the sidecar");
+    model
+}
+
+/// Waits for `child` at most `limit`; kills it past that (`None`).
+fn wait_at_most(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return Some(status);
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn send_signal(pid: u32, signal: &str) {
+    let status = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .status()
+        .expect("the kill command runs");
+    assert!(status.success(), "kill -{signal} {pid}");
+}
+
+/// Waits until `pid` catches SIGINT (bit 1 of `SigCgt` in `/proc/PID/status`): decide
+/// installs its handler once the model is read, just before solving, and a signal that
+/// came earlier would end the process the default way. Without `/proc` (not Linux), a
+/// second has to do.
+fn wait_until_catching_sigint(pid: u32) {
+    let status_file = format!("/proc/{pid}/status");
+    if !Path::new(&status_file).exists() {
+        std::thread::sleep(Duration::from_secs(1));
+        return;
+    }
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(30) {
+        let caught = std::fs::read_to_string(&status_file)
+            .ok()
+            .and_then(|text| {
+                text.lines()
+                    .find_map(|line| line.strip_prefix("SigCgt:"))
+                    .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+            })
+            .unwrap_or(0);
+        const SIGINT_BIT: u64 = 1 << (2 - 1);
+        if caught & SIGINT_BIT != 0 {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    panic!("decide did not install its interrupt handler within 30 s");
+}
+
+fn read_json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A solution document with every per-state list complete and bounds around the values.
+fn assert_complete_solution(json: &Value, n_states: usize) {
+    for key in ["values", "policy", "lower", "upper"] {
+        assert_eq!(
+            json[key].as_array().map(Vec::len),
+            Some(n_states),
+            "{key} has one entry per state"
+        );
+    }
+    let report = &json["report"];
+    for key in [
+        "algorithm",
+        "status",
+        "iterations",
+        "residual",
+        "policy_gap",
+    ] {
+        assert!(!report[key].is_null(), "report.{key} is there");
+    }
+}
+
+// ------------------------------------------------------------------------------------
+// Determinism
+
+/// The output text without its `"seconds":…` field, the one measurement of the clock.
+fn without_seconds(text: &str) -> String {
+    const KEY: &str = "\"seconds\":";
+    assert_eq!(
+        text.matches(KEY).count(),
+        1,
+        "one seconds field in {text:.200}"
+    );
+    let start = text.find(KEY).unwrap_or(0);
+    let value_end = text[start + KEY.len()..]
+        .find([',', '}'])
+        .map_or(text.len(), |i| start + KEY.len() + i);
+    format!("{}{}", &text[..start], &text[value_end..])
+}
+
+/// Where two texts first differ, for the failure message.
+fn first_difference(a: &str, b: &str) -> String {
+    let at = a
+        .bytes()
+        .zip(b.bytes())
+        .position(|(x, y)| x != y)
+        .unwrap_or(a.len().min(b.len()));
+    let show = |text: &str| {
+        text.get(at.saturating_sub(60)..(at + 60).min(text.len()))
+            .unwrap_or("")
+            .to_string()
+    };
+    format!("at byte {at}:\n  {}\n  {}", show(a), show(b))
+}
+
+#[test]
+fn output_is_byte_identical_across_runs_and_thread_counts_but_for_seconds() {
+    let models_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/mdp");
+    let mut models: Vec<PathBuf> = std::fs::read_dir(&models_dir)
+        .expect("testdata/mdp")
+        .map(|entry| entry.expect("entry").path())
+        .filter(|path| path_str(path).ends_with(".transitions.csv"))
+        .collect();
+    models.sort();
+    assert!(models.len() >= 5, "the shipped models: {models:?}");
+    let out = tempfile::tempdir().expect("tempdir");
+    let mut differences = Vec::new();
+    for model in &models {
+        for algorithm in ["auto", "vi", "gs", "mpi"] {
+            // Twice with the default thread count (all cores), then 1 and 2 threads.
+            let variants: [&[&str]; 4] = [&[], &[], &["--threads", "1"], &["--threads", "2"]];
+            let mut outputs = Vec::new();
+            for (k, extra) in variants.iter().enumerate() {
+                let solution = out.path().join(format!("solution{k}.json"));
+                let policy = out.path().join(format!("policy{k}.csv"));
+                let mut args = vec![
+                    "solve",
+                    path_str(model),
+                    "--algorithm",
+                    algorithm,
+                    "--quiet",
+                    "--output",
+                    path_str(&solution),
+                    "--policy-csv",
+                    path_str(&policy),
+                ];
+                args.extend_from_slice(extra);
+                let result = run(&args);
+                assert_eq!(
+                    result.status.code(),
+                    Some(0),
+                    "{args:?}: {}",
+                    String::from_utf8_lossy(&result.stderr)
+                );
+                let text = std::fs::read_to_string(&solution).expect("solution written");
+                let policy = std::fs::read_to_string(&policy).expect("policy written");
+                outputs.push((format!("{extra:?}"), without_seconds(&text), policy));
+            }
+            let (first_name, first_solution, first_policy) = &outputs[0];
+            for (name, solution, policy) in &outputs[1..] {
+                let label = || {
+                    format!(
+                        "{} --algorithm {algorithm}: {first_name} vs {name}",
+                        model.file_name().unwrap_or_default().to_string_lossy()
+                    )
+                };
+                if solution != first_solution {
+                    differences.push(format!(
+                        "{} (solution) {}",
+                        label(),
+                        first_difference(first_solution, solution)
+                    ));
+                }
+                if policy != first_policy {
+                    differences.push(format!("{} (policy CSV)", label()));
+                }
+            }
+        }
+    }
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
+}
+
+// ------------------------------------------------------------------------------------
+// Interruption and time limit
+
+#[test]
+fn ctrl_c_and_sigterm_stop_a_solve_with_its_best_result_and_exit_3() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let n = 20_000;
+    let model = write_ring(dir.path(), "ring", n, 0.9999);
+    for signal in ["INT", "TERM"] {
+        let output = dir.path().join(format!("interrupted-{signal}.json"));
+        let mut child = decide()
+            .args([
+                "solve",
+                path_str(&model),
+                "--algorithm",
+                "vi",
+                "--tolerance",
+                "1e-12",
+                "--output",
+                path_str(&output),
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("decide starts");
+        wait_until_catching_sigint(child.id());
+        // Some sweeps first, so that there is a best result to keep.
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(
+            child.try_wait().expect("try_wait").is_none(),
+            "the solve is still running when the signal comes"
+        );
+        send_signal(child.id(), signal);
+        let status = wait_at_most(&mut child, Duration::from_secs(20))
+            .unwrap_or_else(|| panic!("SIG{signal}: decide did not stop within 20 s"));
+        let result = child.wait_with_output().expect("output");
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        assert_eq!(
+            status.code(),
+            Some(3),
+            "SIG{signal}: exit 3; stderr: {stderr}"
+        );
+        let stdout = String::from_utf8_lossy(&result.stdout);
+        assert!(
+            stdout.contains("not converged (interrupted)"),
+            "SIG{signal}: the summary says so: {stdout}"
+        );
+        let json = read_json(&output);
+        assert_complete_solution(&json, n);
+        assert_eq!(json["report"]["status"], "interrupted", "SIG{signal}");
+        assert_eq!(json["report"]["converged"], false, "SIG{signal}");
+        assert!(
+            json["report"]["iterations"].as_u64().unwrap_or(0) > 0,
+            "SIG{signal}: sweeps were made before the signal"
+        );
+    }
+}
+
+#[test]
+fn time_limit_stops_a_solve_with_status_time_limit_and_exit_3() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let n = 20_000;
+    let model = write_ring(dir.path(), "ring", n, 0.9999);
+    let output = dir.path().join("timed.json");
+    let start = Instant::now();
+    let mut child = decide()
+        .args([
+            "solve",
+            path_str(&model),
+            "--algorithm",
+            "vi",
+            "--tolerance",
+            "1e-12",
+            "--time-limit",
+            "0.5",
+            "--quiet",
+            "--output",
+            path_str(&output),
+        ])
+        .spawn()
+        .expect("decide starts");
+    let status = wait_at_most(&mut child, Duration::from_secs(30))
+        .expect("a 0.5 s time limit stops the solve well within 30 s");
+    assert_eq!(status.code(), Some(3));
+    let json = read_json(&output);
+    assert_complete_solution(&json, n);
+    assert_eq!(json["report"]["status"], "time_limit");
+    let seconds = json["report"]["seconds"].as_f64().expect("seconds");
+    assert!(
+        seconds >= 0.5,
+        "stopped at {seconds} s, not before the limit"
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "{:?} for a 0.5 s limit",
+        start.elapsed()
+    );
+}
+
+// ------------------------------------------------------------------------------------
+// Atomic output
+
+/// splitmix64: reproducible "random" kill moments without a dependency.
+fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+#[test]
+fn kill_9_at_any_moment_leaves_no_output_or_a_complete_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // 200 000 states: reading, 20 sweeps and writing the 11 MB solution each take a
+    // visible share of the run, so kill moments spread over it land in all three.
+    let n = 200_000;
+    let model = write_ring(dir.path(), "big", n, 0.9999);
+    let solve_into = |output: &Path| {
+        decide()
+            .args([
+                "solve",
+                path_str(&model),
+                "--algorithm",
+                "vi",
+                "--max-iterations",
+                "20",
+                "--quiet",
+                "--output",
+                path_str(output),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("decide starts")
+    };
+
+    // Whole runs, to know how long one takes here (the faster of two: the first may pay
+    // for a cold cache).
+    let reference_dir = dir.path().join("reference");
+    std::fs::create_dir(&reference_dir).expect("mkdir");
+    let mut full_run = Duration::MAX;
+    for _ in 0..2 {
+        let start = Instant::now();
+        let mut child = solve_into(&reference_dir.join("solution.json"));
+        let status = wait_at_most(&mut child, Duration::from_secs(120)).expect("the run ends");
+        full_run = full_run.min(start.elapsed());
+        assert_eq!(
+            status.code(),
+            Some(3),
+            "20 sweeps end on the iteration limit"
+        );
+    }
+    assert_complete_solution(&read_json(&reference_dir.join("solution.json")), n);
+
+    const RUNS: u32 = 10;
+    const OLD: &str = "{\"previous\": \"complete\"}\n";
+    let mut random = 20_261_203u64;
+    let mut outcomes = Vec::new();
+    for run in 0..RUNS {
+        let out_dir = dir.path().join(format!("run{run}"));
+        std::fs::create_dir(&out_dir).expect("mkdir");
+        let output = out_dir.join("solution.json");
+        // Every other run replaces an existing file, which must then stay whole too.
+        let replaces = run % 2 == 1;
+        if replaces {
+            std::fs::write(&output, OLD).expect("write the previous output");
+        }
+        // Moments spread over the run, one in each tenth of [0, 1] jittered, then bent
+        // towards its end (square root), where the output is written.
+        let jitter = (splitmix64(&mut random) % 1000) as f64 / 1000.0;
+        let fraction = ((f64::from(run) + jitter) / f64::from(RUNS)).sqrt();
+        let moment = full_run.mul_f64(fraction);
+        let mut child = solve_into(&output);
+        std::thread::sleep(moment);
+        let _ = child.kill(); // SIGKILL; the run may also have ended already.
+        let status = child.wait().expect("wait");
+
+        let outcome = if !output.exists() {
+            assert!(!replaces, "run {run}: the previous output vanished");
+            "no output"
+        } else {
+            let text = std::fs::read_to_string(&output).expect("read output");
+            if text == OLD {
+                "previous output intact"
+            } else {
+                let json: Value = serde_json::from_str(&text).unwrap_or_else(|e| {
+                    panic!("run {run} killed at {moment:?}: a half-written output ({e})")
+                });
+                assert_complete_solution(&json, n);
+                "complete new output"
+            }
+        };
+        // Nothing else may appear beside the output but the atomic writer's temporary
+        // file, which only SIGKILL during the write can leave behind.
+        let mut leftovers = Vec::new();
+        for entry in std::fs::read_dir(&out_dir).expect("read_dir") {
+            let name = entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned();
+            if name == "solution.json" {
+                continue;
+            }
+            assert!(
+                name.starts_with(".decide-") && name.ends_with(".tmp"),
+                "run {run}: unexpected file {name:?} beside the output"
+            );
+            leftovers.push(name);
+        }
+        outcomes.push(format!(
+            "run {run}: killed at {moment:?} ({}), {outcome}, {} temporary file(s) left",
+            if status.code().is_some() {
+                "had already exited"
+            } else {
+                "was running"
+            },
+            leftovers.len()
+        ));
+    }
+    // Shown with --nocapture: which moments hit the write, and what SIGKILL leaves.
+    eprintln!("full run {full_run:?}\n{}", outcomes.join("\n"));
+}
