@@ -6,6 +6,7 @@
 mod generate;
 mod policy_commands;
 mod progress;
+mod schedule;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -49,6 +50,8 @@ enum Command {
         #[command(flatten)]
         read: ReadArgs,
     },
+    /// Sequence jobs on one machine to minimise total (weighted) tardiness.
+    Schedule(schedule::ScheduleArgs),
 }
 
 #[derive(Args, Debug)]
@@ -215,6 +218,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => policy_commands::eval(&args),
         Command::Simulate(args) => policy_commands::simulate(&args),
         Command::Info(args) => info(&args).map(|()| true),
+        Command::Schedule(args) => schedule::run(&args),
         Command::Convert {
             input,
             output,
@@ -459,7 +463,10 @@ fn info(args: &ModelArgs) -> Result<(), Failure> {
     let mut out = std::io::stdout().lock();
     let lines = [
         format!("model                 {}", args.model.display()),
-        format!("format                {:?}", model.format),
+        format!(
+            "format                {}",
+            format!("{:?}", model.format).to_lowercase()
+        ),
         format!("states                {n} ({terminal} terminal)"),
         format!(
             "actions               {} ids; {fewest}..{most} available per state",
