@@ -1,11 +1,12 @@
 //! Dispatching rules on generated 1||ΣT_j instances: mean optimality gap and run time.
 //!
 //! ```text
-//! cargo bench -p decide-sched --bench smtt [-- --shared PATH] [--reps-20 R] [--lawler-limit S]
+//! cargo bench -p decide-sched --bench smtt [-- --data DIR] [--reps-20 R] [--lawler-limit S]
 //! ```
 //!
-//! * n = 20 and 50: the instances of decide's reference data (`PATH/data/sched/smtt`,
-//!   default `../shared` from the workspace root), rebuilt by the generator and checked
+//! * n = 20 and 50: the instances of decide's reference data (`DIR/smtt_n20.json` and
+//!   `smtt_n50.json`, default `testdata/sched`, copied from the shared `data/sched/smtt`),
+//!   rebuilt by the generator and checked
 //!   against the files, plus the paper's larger design at n = 20 (RDD 0.2..1.0 × TF 0.2..0.8,
 //!   `--reps-20` instances per class, default 40: 800 instances). Optima by Lawler's
 //!   decomposition, compared with the reference values.
@@ -38,21 +39,25 @@ const RULES: [Rule; 10] = [
 ];
 
 struct Args {
-    shared: PathBuf,
+    data: PathBuf,
     reps_20: usize,
     lawler_limit: f64,
+    /// Run without `--bench` (by `cargo test --all-targets`, in the dev profile): a smoke
+    /// test with one instance per class at n = 20 and no larger n.
+    smoke: bool,
 }
 
 fn args() -> Args {
     let mut args = Args {
-        shared: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
+        data: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/sched"),
         reps_20: 40,
         lawler_limit: 60.0,
+        smoke: !std::env::args().any(|a| a == "--bench"),
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         match a.as_str() {
-            "--shared" => args.shared = it.next().expect("--shared PATH").into(),
+            "--data" => args.data = it.next().expect("--data DIR").into(),
             "--reps-20" => {
                 args.reps_20 = it.next().and_then(|v| v.parse().ok()).expect("--reps-20 R")
             }
@@ -76,7 +81,8 @@ struct Tally {
     gap_sum: [f64; RULES.len()],
     cost_sum: [i64; RULES.len()],
     optimum_sum: i64,
-    seconds: [f64; RULES.len()],
+    /// Per rule, the seconds of each instance.
+    seconds: Vec<Vec<f64>>,
     solved: usize,
 }
 
@@ -89,7 +95,7 @@ impl Tally {
             gap_sum: [0.0; RULES.len()],
             cost_sum: [0; RULES.len()],
             optimum_sum: 0,
-            seconds: [0.0; RULES.len()],
+            seconds: vec![Vec::new(); RULES.len()],
             solved: 0,
         }
     }
@@ -110,7 +116,7 @@ impl Tally {
                     break;
                 }
             }
-            self.seconds[r] += clock.elapsed().as_secs_f64() / repeats as f64;
+            self.seconds[r].push(clock.elapsed().as_secs_f64() / repeats as f64);
             costs[r] = instance.objective(&sequence);
         }
         let Some(optimum) = optimum else { return };
@@ -153,7 +159,11 @@ impl Tally {
 
     fn print_times(&self) {
         let times: Vec<String> = (0..RULES.len())
-            .map(|r| format!("{:.1}", 1e6 * self.seconds[r] / self.instances as f64))
+            .map(|r| {
+                let mut s = self.seconds[r].clone();
+                s.sort_by(f64::total_cmp);
+                format!("{:.1}", 1e6 * s[s.len() / 2])
+            })
             .collect();
         println!(
             "| {} ({} instances) | {} |",
@@ -172,7 +182,7 @@ fn header(first: &str) {
 
 /// The reference file's instances, if it is there: (name, p, d, reference value, proven).
 fn reference(args: &Args, n: usize) -> Option<Vec<(String, Vec<i64>, Vec<i64>, i64, bool)>> {
-    let path = args.shared.join(format!("data/sched/smtt/smtt_n{n}.json"));
+    let path = args.data.join(format!("smtt_n{n}.json"));
     let text = std::fs::read_to_string(&path).ok()?;
     let doc: serde_json::Value = serde_json::from_str(&text).ok()?;
     let list = doc["instances"].as_array()?;
@@ -203,7 +213,10 @@ fn optimum(instance: &Instance, limit: f64) -> Option<i64> {
 }
 
 fn main() {
-    let args = args();
+    let mut args = args();
+    if args.smoke {
+        args.reps_20 = 1;
+    }
     let mut gap_rows = Vec::new();
 
     // The reference sets, rebuilt by the generator.
@@ -251,7 +264,7 @@ fn main() {
         } else {
             println!(
                 "n = {n}: reference file not found under {}",
-                args.shared.display()
+                args.data.display()
             );
         }
         gap_rows.push(tally);
@@ -272,7 +285,8 @@ fn main() {
     gap_rows.insert(1, paper);
 
     // Larger n: one instance per class.
-    for n in [100usize, 200, 500] {
+    let larger: &[usize] = if args.smoke { &[] } else { &[100, 200, 500] };
+    for &n in larger {
         let mut tally = Tally::new(format!("n={n}"));
         let clock = Instant::now();
         let mut lawler_seconds = Vec::new();
@@ -311,7 +325,7 @@ fn main() {
         t.print_gaps();
     }
     println!();
-    println!("Mean run time per instance (µs):");
+    println!("Median run time per instance (µs):");
     println!();
     header("set");
     for t in &gap_rows {

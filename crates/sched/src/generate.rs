@@ -93,7 +93,7 @@ pub fn potts_van_wassenhove(
     let jobs = (0..n).map(|j| Job::new(p[j], d[j], w[j])).collect();
     GeneratedInstance {
         name: format!(
-            "smtt_n{n}_rdd{}_tf{}_{}",
+            "smtt_n{n}_rdd{:.1}_tf{:.1}_{}",
             LEVELS[rdd_index],
             LEVELS[tf_index],
             rep + 1
@@ -114,6 +114,11 @@ mod tests {
         // The smtt README's check values for the first instance of each file.
         let first = potts_van_wassenhove(20, 0, 0, 0, false);
         assert_eq!(first.name, "smtt_n20_rdd0.2_tf0.2_1");
+        // Levels print with one decimal, as in the reference files ("1.0", not "1").
+        assert_eq!(
+            potts_van_wassenhove(20, 4, 4, 1, false).name,
+            "smtt_n20_rdd1.0_tf1.0_2"
+        );
         assert_eq!(first.seed, 2_000_001);
         let jobs = &first.instance.jobs()[..5];
         assert_eq!(

@@ -216,7 +216,7 @@ pub struct SearchResult {
 /// [`KICKS_PER_EXTRA_MOVE`] kicks without a strict improvement (up to n/4), so a search stuck
 /// in a deep valley eventually jumps further; this adaptive strength is ours, not CPV's, and
 /// raised the share of OR-Library wt40/wt50 instances solved within 1 s from about 94–97%
-/// (depending on the seed) to 99% (see `docs/scheduling.md`).
+/// (depending on the seed) to 99% (see `crates/sched/README.md`).
 pub fn iterated_dynasearch(
     instance: &Instance,
     start: &[usize],

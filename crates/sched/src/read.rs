@@ -179,7 +179,13 @@ pub fn parse_orlibrary(
             numbers.push((value, index + 1));
         }
     }
-    let block = 3 * n_jobs;
+    let Some(block) = n_jobs.checked_mul(3) else {
+        return Err(ReadError::invalid(
+            path,
+            1,
+            format!("{n_jobs} jobs per instance is more than any file can hold"),
+        ));
+    };
     if numbers.is_empty() {
         return Err(ReadError::invalid(path, 1, "the file holds no numbers"));
     }
@@ -808,5 +814,8 @@ mod tests {
             e.message.contains("instance 1: job 1: processing time 0"),
             "{e}"
         );
+        // A number of jobs so large that 3n overflows is an error, not a panic.
+        let e = parse_orlibrary("1 2 3", Path::new("wt.txt"), usize::MAX / 2).unwrap_err();
+        assert!(e.message.contains("more than any file"), "{e}");
     }
 }

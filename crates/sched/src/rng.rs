@@ -29,7 +29,7 @@ impl SplitMix64 {
     /// below 2^-32 for the bounds used here).
     pub fn below(&mut self, bound: usize) -> usize {
         debug_assert!(bound > 0);
-        ((self.next_u64() >> 32) * bound as u64 >> 32) as usize
+        (((self.next_u64() >> 32) * bound as u64) >> 32) as usize
     }
 }
 

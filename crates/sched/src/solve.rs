@@ -35,9 +35,10 @@ pub enum Method {
     /// The best non-exact method: every rule, then iterated dynasearch from the best of them
     /// until the time limit (1 s when none is given).
     Heuristic,
-    /// Proven optimal when time allows: the subset DP for n ≤ 16, otherwise an incumbent from
-    /// iterated dynasearch, then Lawler's decomposition when all weights are equal and
-    /// successive sublimation dynamic programming ([`ssdp`]) for the rest of the time.
+    /// Proven optimal when time allows: the subset DP for n ≤ 16; otherwise Lawler's
+    /// decomposition when all weights are equal (half of the time), then an incumbent from
+    /// iterated dynasearch and successive sublimation dynamic programming ([`ssdp`]) for the
+    /// rest of the time.
     Exact,
 }
 
@@ -271,6 +272,21 @@ fn exact(
         let sequence = best_rule(instance, options);
         return (sequence, 0, Status::TimeLimit);
     }
+    let all_equal_weights = instance
+        .jobs()
+        .iter()
+        .all(|j| j.weight == instance.job(0).weight);
+    if all_equal_weights {
+        // Lawler's decomposition needs no incumbent and is fast on unweighted instances, but
+        // gives no bound when stopped, so it gets half of the time and SSDP the rest.
+        let lawler_deadline = match deadline.remaining_seconds() {
+            Some(left) => Deadline::after(Some(0.5 * left)),
+            None => Deadline::none(),
+        };
+        if let Some((sequence, cost)) = lawler::solve_until(instance, &lawler_deadline) {
+            return (sequence, cost, Status::Optimal);
+        }
+    }
     // A strong incumbent first: elimination in SSDP compares every state with it.
     let search_seconds = match deadline.remaining_seconds() {
         Some(left) => (0.2 * left).min(0.5),
@@ -289,21 +305,6 @@ fn exact(
     );
     if incumbent.objective == 0 {
         return (incumbent.sequence, 0, Status::Optimal);
-    }
-    let all_equal_weights = instance
-        .jobs()
-        .iter()
-        .all(|j| j.weight == instance.job(0).weight);
-    if all_equal_weights {
-        // Lawler's decomposition is fast on unweighted instances but gives no bound when
-        // stopped, so it gets half of the remaining time and SSDP the rest.
-        let lawler_deadline = match deadline.remaining_seconds() {
-            Some(left) => Deadline::after(Some(0.5 * left)),
-            None => Deadline::none(),
-        };
-        if let Some((sequence, cost)) = lawler::solve_until(instance, &lawler_deadline) {
-            return (sequence, cost, Status::Optimal);
-        }
     }
     let outcome = ssdp::solve_until(
         instance,

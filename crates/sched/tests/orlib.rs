@@ -1,7 +1,7 @@
 //! The OR-Library total weighted tardiness sets wt40 and wt50 (`testdata/sched`, see its
 //! PROVENANCE.md): the exact method proves the published values, and iterated dynasearch
 //! reaches them. A representative subset runs here; `crates/sched/benches/orlib.rs` runs all
-//! 250 instances (results in `docs/scheduling.md`).
+//! 250 instances (results in `crates/sched/README.md`).
 
 use decide_sched::local_search::{IteratedDynasearchOptions, iterated_dynasearch};
 use decide_sched::read::parse_orlibrary;

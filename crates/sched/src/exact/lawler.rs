@@ -100,7 +100,7 @@ impl Decomposition<'_> {
             return Some(cost);
         }
         self.calls += 1;
-        if self.calls % 4096 == 0 && self.deadline.expired() {
+        if self.calls.is_multiple_of(4096) && self.deadline.expired() {
             self.expired = true;
         }
         if self.expired {
