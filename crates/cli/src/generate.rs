@@ -190,6 +190,7 @@ fn write(generator: &impl PairGenerator, args: &OutputArgs, source: &str) -> Res
                 discount: Some(args.discount),
                 sense: Some(Sense::Maximize),
                 format: Format::Binary,
+                later_stages: Vec::new(),
             };
             if format == Some(Format::Json) {
                 decide_io::json_model::write(path, &model)?;

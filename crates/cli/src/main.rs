@@ -140,8 +140,25 @@ impl ObjectiveArgs {
         let criterion = match (&self.criterion, self.horizon) {
             (Some(c), _) => c.as_str(),
             (None, Some(_)) => "finite",
+            (None, None) if model.is_stage_dependent() => "finite",
             (None, None) => "discounted",
         };
+        // A model given stage by stage sets the horizon: one decision per stage.
+        let stages = model.later_stages.len() + 1;
+        if model.is_stage_dependent() {
+            if criterion != "finite" {
+                return Err(Failure::Model(anyhow::anyhow!(
+                    "{}: the model is stage-dependent ({stages} stages): only --criterion finite applies",
+                    path.display()
+                )));
+            }
+            if let Some(horizon) = self.horizon.filter(|&h| h as usize != stages) {
+                return Err(Failure::usage(format!(
+                    "{}: the model has {stages} stages, so its horizon is {stages} decisions, not --horizon {horizon}",
+                    path.display()
+                )));
+            }
+        }
         match criterion {
             "total" | "average" if self.discount.is_some_and(|d| d != 1.0) => Err(Failure::usage(
                 format!("--criterion {criterion} is undiscounted: drop --discount"),
@@ -149,7 +166,10 @@ impl ObjectiveArgs {
             "total" => Ok(Objective::total(sense)),
             "average" => Ok(Objective::average(sense)),
             "finite" => {
-                let horizon = self.horizon.ok_or_else(|| {
+                let staged_horizon = u32::try_from(stages)
+                    .ok()
+                    .filter(|_| model.is_stage_dependent());
+                let horizon = self.horizon.or(staged_horizon).ok_or_else(|| {
                     Failure::usage("--criterion finite needs --horizon T (the number of decisions)")
                 })?;
                 Objective::finite_horizon(sense, horizon, discount.unwrap_or(1.0)).map_err(invalid)
@@ -295,9 +315,26 @@ fn solve(args: &SolveArgs) -> Result<bool, Failure> {
     let problem = Problem::new(&model.mdp, objective);
     let mut observer = progress::Progress::new(!args.quiet && std::io::stderr().is_terminal());
     let interrupt = install_interrupt_handler();
-    let solution =
-        decide_solve::solve_with(&problem, args.algorithm, &limits, &mut observer, &interrupt)
-            .map_err(|e| Failure::Model(anyhow::anyhow!("{}: {e}", path.display())))?;
+    let solution = match objective.criterion {
+        Criterion::FiniteHorizon { horizon, discount } if model.is_stage_dependent() => {
+            if args.algorithm != Algorithm::Auto {
+                return Err(Failure::usage(format!(
+                    "--algorithm {}: a stage-dependent model is solved by backward induction (drop --algorithm)",
+                    args.algorithm.as_str()
+                )));
+            }
+            decide_solve::finite::backward_induction(
+                &model.stages(),
+                horizon,
+                discount,
+                sense,
+                None,
+                &mut observer,
+            )
+        }
+        _ => decide_solve::solve_with(&problem, args.algorithm, &limits, &mut observer, &interrupt),
+    }
+    .map_err(|e| Failure::Model(anyhow::anyhow!("{}: {e}", path.display())))?;
     drop(observer);
 
     let path_text = path.display().to_string();
@@ -350,11 +387,20 @@ fn print_summary(
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "model        {} ({} states, {} actions, {} transitions)",
+        "model        {} ({} states, {} actions, {} transitions{})",
         path.display(),
         mdp.n_states(),
         mdp.n_actions(),
-        mdp.n_transitions()
+        model
+            .stages()
+            .iter()
+            .map(|m| m.n_transitions())
+            .sum::<usize>(),
+        if model.is_stage_dependent() {
+            format!(", {} stages", model.later_stages.len() + 1)
+        } else {
+            String::new()
+        }
     )?;
     match objective.criterion {
         Criterion::Discounted { discount } => writeln!(
@@ -468,6 +514,14 @@ fn info(args: &ModelArgs) -> Result<(), Failure> {
             format!("{:?}", model.format).to_lowercase()
         ),
         format!("states                {n} ({terminal} terminal)"),
+        if model.is_stage_dependent() {
+            format!(
+                "stages                {} (stage-dependent: one model per decision; values below are stage 0's)",
+                model.later_stages.len() + 1
+            )
+        } else {
+            "stages                1 (stationary)".to_string()
+        },
         format!(
             "actions               {} ids; {fewest}..{most} available per state",
             mdp.n_actions()
@@ -518,6 +572,12 @@ fn convert(input: &Path, output: &Path, read: &ReadArgs) -> Result<(), Failure> 
     let model = decide_io::read_model(input, &read_options(read)?)?;
     match decide_io::Format::from_path(output) {
         Some(decide_io::Format::Json) => Ok(decide_io::json_model::write(output, &model)?),
+        Some(decide_io::Format::Binary) if model.is_stage_dependent() => {
+            Err(Failure::usage(format!(
+                "{}: the .decide format holds one stage; write a stage-dependent model as .json",
+                output.display()
+            )))
+        }
         Some(decide_io::Format::Binary) => Ok(decide_io::binary::write(output, &model)?),
         _ => Err(Failure::usage(format!(
             "{}: can only write .json and .decide models",

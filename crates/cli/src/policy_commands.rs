@@ -65,7 +65,34 @@ pub fn eval(args: &EvalArgs) -> Result<bool, Failure> {
         tolerance: 1e-9,
         ..Limits::default()
     };
-    let solution = decide_solve::solve_with(&problem, Algorithm::Auto, &limits, &mut (), &Interrupt::new())
+    let solved = match objective.criterion {
+        // A stage-dependent model: the policy's chain at every stage, by backward induction.
+        Criterion::FiniteHorizon { horizon, discount } if model.is_stage_dependent() => {
+            let later = model
+                .later_stages
+                .iter()
+                .map(|stage| induced_chain(stage, &policy))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| Failure::Model(anyhow::anyhow!("{}: {e}", args.policy.display())))?;
+            let chains: Vec<&_> = std::iter::once(&chain).chain(&later).collect();
+            decide_solve::finite::backward_induction(
+                &chains,
+                horizon,
+                discount,
+                objective.sense,
+                None,
+                &mut (),
+            )
+        }
+        _ => decide_solve::solve_with(
+            &problem,
+            Algorithm::Auto,
+            &limits,
+            &mut (),
+            &Interrupt::new(),
+        ),
+    };
+    let solution = solved
         .map_err(|e| match e {
             decide_solve::SolveError::NoProperPolicy { states, count } => Failure::Model(anyhow::anyhow!(
                 "{}: the policy is improper: it never reaches a terminal state from {count} states ({states}), so its total reward is unbounded or undefined there",
@@ -243,6 +270,13 @@ pub fn simulate_returns(
 pub fn simulate(args: &SimulateArgs) -> Result<bool, Failure> {
     let model = load(&args.model)?;
     let path = &args.model.model;
+    if model.is_stage_dependent() {
+        return Err(Failure::usage(format!(
+            "{}: decide simulate takes stationary models only; this one has {} stages (decide eval gives its exact value)",
+            path.display(),
+            model.later_stages.len() + 1
+        )));
+    }
     let objective = args.objective.resolve(&model, path)?;
     let policy = read_policy(&args.policy, &model.mdp)?;
     let start = args.start as usize;

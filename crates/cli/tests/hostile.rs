@@ -166,6 +166,11 @@ fn check_run(
             if run.stderr.trim_end().lines().count() != 1 {
                 problems.push("the error is not one line".to_string());
             }
+            // A cause printed twice ("X: No such file: No such file") is noise to the reader.
+            let parts: Vec<&str> = run.stderr.trim_end().split(": ").collect();
+            if parts.windows(2).any(|pair| pair[0] == pair[1]) {
+                problems.push("the error repeats a cause".to_string());
+            }
         }
         Some(0 | 3) => match std::fs::read_to_string(output) {
             Ok(text) => match serde_json::from_str::<Value>(&text) {
@@ -248,6 +253,7 @@ fn the_corpus_covers_every_format_and_has_no_stray_files() {
         ("CSV", "csv"),
         ("JSON", "json"),
         ("Cassandra", "cassandra"),
+        ("binary", "binary"),
         ("standard input", "stdin"),
     ] {
         let accepted = cases
@@ -283,7 +289,7 @@ fn the_corpus_covers_every_format_and_has_no_stray_files() {
             named.insert(PathBuf::from(format!("{stem}.meta.json")));
         }
     }
-    for folder in ["csv", "json", "cassandra", "stdin"] {
+    for folder in ["csv", "json", "cassandra", "binary", "stdin"] {
         for entry in std::fs::read_dir(dir.join(folder)).expect("corpus folder") {
             let file = PathBuf::from(folder).join(entry.expect("entry").file_name());
             assert!(

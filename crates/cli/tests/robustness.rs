@@ -224,6 +224,110 @@ fn output_is_byte_identical_across_runs_and_thread_counts_but_for_seconds() {
     assert!(differences.is_empty(), "{}", differences.join("\n"));
 }
 
+/// Solves `model` with `args` once per entry of `variants` (more arguments each) and
+/// returns, for every variant whose solution (less `report.seconds`) or policy CSV differs
+/// from the first's, a description of the difference.
+fn differences_across(model: &Path, args: &[&str], variants: &[&[&str]]) -> Vec<String> {
+    let out = tempfile::tempdir().expect("tempdir");
+    let mut outputs = Vec::new();
+    for (k, extra) in variants.iter().enumerate() {
+        let solution = out.path().join(format!("solution{k}.json"));
+        let policy = out.path().join(format!("policy{k}.csv"));
+        let mut all = vec!["solve", path_str(model), "--quiet"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&[
+            "--output",
+            path_str(&solution),
+            "--policy-csv",
+            path_str(&policy),
+        ]);
+        all.extend_from_slice(extra);
+        let result = run(&all);
+        assert_eq!(
+            result.status.code(),
+            Some(0),
+            "{all:?}: {}",
+            String::from_utf8_lossy(&result.stderr)
+        );
+        let text = std::fs::read_to_string(&solution).expect("solution written");
+        let policy = std::fs::read_to_string(&policy).expect("policy written");
+        outputs.push((format!("{extra:?}"), without_seconds(&text), policy));
+    }
+    let (first_name, first_solution, first_policy) = &outputs[0];
+    let mut differences = Vec::new();
+    for (name, solution, policy) in &outputs[1..] {
+        let label = format!(
+            "{} {args:?}: {first_name} vs {name}",
+            model.file_name().unwrap_or_default().to_string_lossy()
+        );
+        if solution != first_solution {
+            differences.push(format!(
+                "{label} (solution) {}",
+                first_difference(first_solution, solution)
+            ));
+        }
+        if policy != first_policy {
+            differences.push(format!("{label} (policy CSV)"));
+        }
+    }
+    differences
+}
+
+/// The shipped models have at most 2 000 states, fewer than one parallel chunk of the
+/// Bellman kernels (4 096 states), so on them every thread count runs the same single
+/// chunk. These generated models span three chunks and more, which the threads really
+/// share: a fast-mixing random model and a slow-mixing grid.
+#[test]
+fn models_of_several_parallel_chunks_give_the_same_bytes_on_1_2_and_3_threads() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let random = dir.path().join("random.decide");
+    let grid = dir.path().join("grid.decide");
+    for args in [
+        vec![
+            "generate",
+            "random",
+            "--states",
+            "12000",
+            "--actions",
+            "4",
+            "--outcomes",
+            "5",
+            "--seed",
+            "7",
+            path_str(&random),
+        ],
+        vec!["generate", "gridworld", "--width", "100", path_str(&grid)],
+    ] {
+        let result = run(&args);
+        assert_eq!(
+            result.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&result.stderr)
+        );
+    }
+    let variants: [&[&str]; 4] = [
+        &[],
+        &["--threads", "1"],
+        &["--threads", "2"],
+        &["--threads", "3"],
+    ];
+    let mut differences = Vec::new();
+    for (model, algorithms) in [
+        (&random, &["auto", "vi", "gs", "mpi", "pi"][..]),
+        (&grid, &["auto", "vi", "gs", "mpi"][..]),
+    ] {
+        for algorithm in algorithms {
+            differences.extend(differences_across(
+                model,
+                &["--algorithm", algorithm],
+                &variants,
+            ));
+        }
+    }
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
+}
+
 // ------------------------------------------------------------------------------------
 // Interruption and time limit
 
@@ -447,4 +551,123 @@ fn kill_9_at_any_moment_leaves_no_output_or_a_complete_one() {
     }
     // Shown with --nocapture: which moments hit the write, and what SIGKILL leaves.
     eprintln!("full run {full_run:?}\n{}", outcomes.join("\n"));
+}
+
+/// SIGINT and SIGTERM at moments spread over a whole run (reading, solving, writing): a
+/// signal before the handler is installed (while reading) ends the process the default way
+/// and nothing is written; any later one gives exit 3 and a complete solution. Unlike
+/// SIGKILL, no moment may leave a temporary file behind: the write, once begun, finishes.
+#[test]
+fn ctrl_c_or_sigterm_at_any_moment_leaves_no_output_or_a_complete_one() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let n = 200_000;
+    let model = write_ring(dir.path(), "big", n, 0.9999);
+    let solve_into = |output: &Path| {
+        decide()
+            .args([
+                "solve",
+                path_str(&model),
+                "--algorithm",
+                "vi",
+                "--max-iterations",
+                "20",
+                "--quiet",
+                "--output",
+                path_str(output),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("decide starts")
+    };
+    let reference = dir.path().join("reference.json");
+    let start = Instant::now();
+    let mut child = solve_into(&reference);
+    let status = wait_at_most(&mut child, Duration::from_secs(120)).expect("the run ends");
+    let full_run = start.elapsed();
+    assert_eq!(
+        status.code(),
+        Some(3),
+        "20 sweeps end on the iteration limit"
+    );
+
+    const RUNS: u32 = 8;
+    let mut random = 20_261_204u64;
+    let mut outcomes = Vec::new();
+    for run in 0..RUNS {
+        let signal = if run % 2 == 0 { "INT" } else { "TERM" };
+        let out_dir = dir.path().join(format!("run{run}"));
+        std::fs::create_dir(&out_dir).expect("mkdir");
+        let output = out_dir.join("solution.json");
+        let jitter = (splitmix64(&mut random) % 1000) as f64 / 1000.0;
+        let moment = full_run.mul_f64((f64::from(run) + jitter) / f64::from(RUNS));
+        let mut child = solve_into(&output);
+        std::thread::sleep(moment);
+        if child.try_wait().expect("try_wait").is_none() {
+            send_signal(child.id(), signal);
+        }
+        let status = wait_at_most(&mut child, Duration::from_secs(60))
+            .unwrap_or_else(|| panic!("run {run}: SIG{signal} at {moment:?}: no exit in 60 s"));
+        let outcome = match (status.code(), status.signal()) {
+            (None, Some(_)) => {
+                assert!(
+                    !output.exists(),
+                    "run {run}: ended by SIG{signal} at {moment:?} yet wrote an output"
+                );
+                "ended by the signal while reading, no output".to_string()
+            }
+            (Some(3), _) => {
+                let json = read_json(&output);
+                assert_complete_solution(&json, n);
+                format!(
+                    "exit 3, complete output, status {}",
+                    json["report"]["status"]
+                )
+            }
+            other => panic!("run {run}: SIG{signal} at {moment:?}: unexpected end {other:?}"),
+        };
+        let names: Vec<String> = std::fs::read_dir(&out_dir)
+            .expect("read_dir")
+            .map(|entry| {
+                entry
+                    .expect("entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .filter(|name| name != "solution.json")
+            .collect();
+        assert!(
+            names.is_empty(),
+            "run {run}: SIG{signal} at {moment:?} left {names:?} beside the output"
+        );
+        outcomes.push(format!("run {run}: SIG{signal} at {moment:?}: {outcome}"));
+    }
+    eprintln!("full run {full_run:?}\n{}", outcomes.join("\n"));
+}
+
+/// An output that cannot be written is a usage error (exit 2) whose one line names the
+/// output the user asked for, not the temporary file, and says the cause once.
+#[test]
+fn an_output_that_cannot_be_written_is_exit_2_naming_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let model = write_ring(dir.path(), "ring", 3, 0.5);
+    let output = dir.path().join("no_such_folder").join("solution.json");
+    let result = run(&[
+        "solve",
+        path_str(&model),
+        "--quiet",
+        "--output",
+        path_str(&output),
+    ]);
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(2), "{stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        format!(
+            "error: {}: No such file or directory (os error 2)",
+            output.display()
+        )
+    );
 }

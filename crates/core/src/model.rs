@@ -713,6 +713,16 @@ impl MdpBuilder {
             .map_or_else(|| self.inferred_states(), u64::from)
     }
 
+    /// The number of actions so far: the declared count, else one more than the largest
+    /// action id used (0 when none is).
+    pub fn n_actions_so_far(&self) -> u64 {
+        match (self.n_actions, self.rows.is_empty()) {
+            (Some(n), _) => u64::from(n),
+            (None, true) => 0,
+            (None, false) => self.max_id_seen.1 as u64 + 1,
+        }
+    }
+
     /// One more than the largest state id used so far (0 when none is).
     fn inferred_states(&self) -> u64 {
         let from_rows = if self.rows.is_empty() {

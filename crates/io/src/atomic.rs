@@ -23,7 +23,15 @@ pub fn write_atomically(
         .prefix(".decide-")
         .suffix(".tmp")
         .tempfile_in(dir)
-        .map_err(wrap)?;
+        // tempfile's error ends with ` at path "TEMPORARY"`, a file the user never asked for:
+        // keep the OS's own words only, after the target's path.
+        .map_err(|e| {
+            let text = e.to_string();
+            match text.split_once(" at path \"") {
+                Some((cause, _)) => wrap(std::io::Error::new(e.kind(), cause.to_string())),
+                None => wrap(e),
+            }
+        })?;
     {
         let mut w = BufWriter::new(tmp.as_file());
         fill(&mut w).map_err(wrap)?;

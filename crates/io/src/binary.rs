@@ -191,6 +191,13 @@ impl Header {
                 header.tolerance
             ));
         }
+        // The other readers refuse such a discount; this one must not hand it on.
+        if header.has(FLAG_DISCOUNT) && !(0.0..=1.0).contains(&header.discount) {
+            return Err(format!(
+                "discount {} in the header is outside [0, 1]",
+                header.discount
+            ));
+        }
         if header.n_terminal > header.n_states {
             return Err(format!(
                 "the header claims {} terminal states among {} states",
@@ -368,6 +375,7 @@ fn read_stream(
             _ => None,
         },
         format: Format::Binary,
+        later_stages: Vec::new(),
     })
 }
 

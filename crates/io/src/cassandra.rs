@@ -2047,6 +2047,7 @@ impl Parser<'_> {
             discount: Some(header.discount),
             sense: Some(header.sense),
             format: Format::Cassandra,
+            later_stages: Vec::new(),
         })
     }
 }

@@ -16,6 +16,11 @@
 //!   accepted. Quoting follows RFC 4180.
 //! * Repeated `(state, action, next_state)` rows are merged by the builder: probabilities
 //!   add, rewards are probability-weighted (see [`decide_core::MdpBuilder`]).
+//! * An optional sixth column `stage` makes the model stage-dependent, for the finite
+//!   horizon: the rows of stage `t` (0-based) describe the decision taken at stage `t`.
+//!   Stages are numbered `0..T` without gaps; every stage has the same states (the largest
+//!   id of any stage sets the count) and the sidecar's terminal states and names apply to
+//!   every stage. Stage 0 is [`LoadedModel::mdp`], the others [`LoadedModel::later_stages`].
 //!
 //! The sidecar of `X/NAME.transitions.csv` (or `X/NAME.csv`) is `X/NAME.meta.json`, read
 //! into [`Meta`]: the counts of states and actions (so that an id out of range is an error
@@ -37,7 +42,7 @@
 use crate::json_model::{deserialize_discount, deserialize_sense, serde_error};
 use crate::{Format, LoadedModel, MemoryGuard, ReadError, ReadErrorKind, ReadOptions};
 use csv::ByteRecord;
-use decide_core::{MdpBuilder, ModelError, Sense, ValidationOptions};
+use decide_core::{MdpBuilder, ModelError, Sense, TabularMdp, ValidationOptions};
 use serde::Deserialize;
 use std::cell::Cell;
 use std::fs::File;
@@ -47,6 +52,13 @@ use std::rc::Rc;
 
 /// The required columns, in the order the reference data writes them.
 pub const COLUMNS: [&str; 5] = ["state", "action", "next_state", "probability", "reward"];
+
+/// The optional column of a stage-dependent model (see the module documentation).
+pub const STAGE_COLUMN: &str = "stage";
+
+/// The most stages a file may have: far beyond any horizon solved in memory, and small enough
+/// that a stray huge stage id is refused before a builder is made for every stage below it.
+pub const MAX_STAGES: u64 = 1_000_000;
 
 /// Probability-sum tolerance of the CSV format unless the caller sets one.
 pub const DEFAULT_PROBABILITY_TOLERANCE: f64 = 1e-9;
@@ -173,12 +185,18 @@ pub fn read_from(
     let memory = MemoryGuard::new();
     memory.check(&meta_path, None, &builder, 0)?;
 
-    add_rows(path, input, &mut builder, &memory)?;
+    let mut stages = add_rows(path, input, builder, &memory)?;
+    let later_stages = if stages.len() > 1 {
+        build_later_stages(path, &meta_path, &mut stages)?
+    } else {
+        Vec::new()
+    };
+    let builder = stages.swap_remove(0);
 
     memory.check(path, None, &builder, 0)?;
     let (mdp, summary) = builder
         .build()
-        .map_err(|e| ReadError::from_build(path, e))?;
+        .map_err(|e| in_stage(ReadError::from_build(path, e), 0, !later_stages.is_empty()))?;
     check_names(&meta_path, "state_names", mdp.state_names(), mdp.n_states())?;
     check_names(
         &meta_path,
@@ -192,7 +210,61 @@ pub fn read_from(
         discount: meta.discount,
         sense: meta.sense,
         format: Format::Csv,
+        later_stages,
     })
+}
+
+/// Builds stages 1.. of a stage-dependent file, leaving stage 0's builder in place. Every
+/// stage is given the same counts of states and actions first: the largest of any stage.
+fn build_later_stages(
+    path: &Path,
+    meta_path: &Path,
+    stages: &mut [MdpBuilder],
+) -> Result<Vec<TabularMdp>, ReadError> {
+    if let Some(empty) = stages.iter().position(|b| b.n_rows() == 0) {
+        return Err(ReadError::new(
+            path,
+            None,
+            ReadErrorKind::Format(format!(
+                "stage {empty} has no rows: the stages of a file are numbered 0..{} without gaps",
+                stages.len()
+            )),
+        ));
+    }
+    let n_states = stages.iter().map(MdpBuilder::n_states_so_far).max();
+    let n_actions = stages.iter().map(MdpBuilder::n_actions_so_far).max();
+    let declare = |builder: &mut MdpBuilder| -> Result<(), ModelError> {
+        if let Some(n) = n_states {
+            builder.declare_states(n)?;
+        }
+        if let Some(n) = n_actions {
+            builder.declare_actions(n)?;
+        }
+        Ok(())
+    };
+    let mut later = Vec::with_capacity(stages.len() - 1);
+    for (t, stage) in stages.iter_mut().enumerate() {
+        declare(stage).map_err(|e| ReadError::new(meta_path, None, ReadErrorKind::Model(e)))?;
+        if t > 0 {
+            let (mdp, _) = std::mem::take(stage)
+                .build()
+                .map_err(|e| in_stage(ReadError::from_build(path, e), t, true))?;
+            later.push(mdp);
+        }
+    }
+    Ok(later)
+}
+
+/// Says which stage an error of a stage-dependent model belongs to.
+fn in_stage(error: ReadError, stage: usize, staged: bool) -> ReadError {
+    match error.kind {
+        ReadErrorKind::Model(model) if staged => ReadError::new(
+            &error.path,
+            error.line,
+            ReadErrorKind::Format(format!("stage {stage}: {model}")),
+        ),
+        _ => error,
+    }
 }
 
 /// Names, when given, come one per id.
@@ -222,15 +294,26 @@ struct ColumnIndex {
     next_state: usize,
     probability: usize,
     reward: usize,
+    /// The optional `stage` column.
+    stage: Option<usize>,
     n_fields: usize,
 }
 
 impl ColumnIndex {
     fn from_header(header: &ByteRecord) -> Result<ColumnIndex, String> {
         let mut found: [Option<usize>; 5] = [None; 5];
+        let mut stage = None;
         let mut unknown = Vec::new();
         for (index, field) in header.iter().enumerate() {
             let name = String::from_utf8_lossy(field.trim_ascii()).to_ascii_lowercase();
+            if name == STAGE_COLUMN {
+                if stage.replace(index).is_some() {
+                    return Err(format!(
+                        "column {STAGE_COLUMN:?} appears more than once in the header"
+                    ));
+                }
+                continue;
+            }
             match COLUMNS.iter().position(|&c| c == name) {
                 Some(column) if found[column].is_some() => {
                     return Err(format!(
@@ -251,7 +334,7 @@ impl ColumnIndex {
         }
         if !unknown.is_empty() {
             return Err(format!(
-                "unknown column(s) {} in the header (expected {})",
+                "unknown column(s) {} in the header (expected {}, and optionally {STAGE_COLUMN})",
                 unknown
                     .iter()
                     .map(|name| format!("{name:?}"))
@@ -279,6 +362,7 @@ impl ColumnIndex {
                 next_state,
                 probability,
                 reward,
+                stage,
                 n_fields: header.len(),
             }),
             _ => Err(format!(
@@ -290,13 +374,15 @@ impl ColumnIndex {
     }
 }
 
-/// Streams the rows of `input` into `builder`, one reused record, nothing allocated per row.
+/// Streams the rows of `input` into `template` (one reused record, nothing allocated per
+/// row), or, when the header has a `stage` column, into one copy of `template` per stage.
+/// Returns the builders by stage (one for a stationary file).
 fn add_rows(
     path: &Path,
     input: impl Read,
-    builder: &mut MdpBuilder,
+    template: MdpBuilder,
     memory: &MemoryGuard,
-) -> Result<(), ReadError> {
+) -> Result<Vec<MdpBuilder>, ReadError> {
     let io_error = |e: io::Error| ReadError::new(path, None, ReadErrorKind::Io(e));
     let tail = Rc::new(Cell::new((0, 0)));
     let mut reader = csv::ReaderBuilder::new()
@@ -352,6 +438,8 @@ fn add_rows(
         }
     };
 
+    let mut stages = vec![template];
+    let template = columns.stage.map(|_| stages[0].clone());
     while next_record(path, &mut reader, &mut record)? {
         if is_blank(&record) {
             continue;
@@ -375,12 +463,29 @@ fn add_rows(
         let probability =
             parse_number(&record[columns.probability], "probability").map_err(at_line)?;
         let reward = parse_number(&record[columns.reward], "reward").map_err(at_line)?;
+        let builder = match (columns.stage, &template) {
+            (Some(column), Some(template)) => {
+                let stage = parse_id(&record[column], STAGE_COLUMN).map_err(at_line)?;
+                if stage >= MAX_STAGES {
+                    return Err(at_line(ReadErrorKind::Format(format!(
+                        "stage {stage} is beyond the largest stage allowed ({})",
+                        MAX_STAGES - 1
+                    ))));
+                }
+                let stage = stage as usize;
+                if stage >= stages.len() {
+                    stages.resize(stage + 1, template.clone());
+                }
+                &mut stages[stage]
+            }
+            _ => &mut stages[0],
+        };
         builder
             .add_at(state, action, next_state, probability, reward, line)
             .map_err(|e| at_line(ReadErrorKind::Model(e)))?;
         memory.check_growth(path, Some(line), builder)?;
     }
-    Ok(())
+    Ok(stages)
 }
 
 fn next_record<R: Read>(

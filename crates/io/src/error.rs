@@ -80,22 +80,24 @@ impl fmt::Display for ReadError {
     }
 }
 
-impl std::error::Error for ReadError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &self.kind {
-            ReadErrorKind::Io(e) => Some(e),
-            _ => None,
-        }
-    }
-}
+/// No `source()`: the message already says everything, the I/O error included, and a caller
+/// that prints the error chain (as `decide` does) would otherwise repeat it.
+impl std::error::Error for ReadError {}
 
-/// A write failure.
-#[derive(Debug, thiserror::Error)]
-#[error("{path}: {source}")]
+/// A write failure, displayed as `path: cause`.
+#[derive(Debug)]
 pub struct WriteError {
     /// The file that was being written.
     pub path: String,
     /// The cause.
-    #[source]
     pub source: std::io::Error,
 }
+
+impl fmt::Display for WriteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.source)
+    }
+}
+
+/// No `source()`, for the same reason as [`ReadError`]: the message includes the cause.
+impl std::error::Error for WriteError {}

@@ -33,7 +33,8 @@
 //! | `sense` | no | `"maximize"` (or `"reward"`) / `"minimize"` (or `"cost"`) |
 //! | `terminal` | no | ids of terminal states: they need no actions and have value 0 |
 //! | `terminal_values` | no | `[[state, value], ...]`: terminal states with a fixed value (collected on arrival) |
-//! | `transitions` | yes | one `[state, action, next_state, probability, reward]` per outcome |
+//! | `transitions` | yes, or `stages` | one `[state, action, next_state, probability, reward]` per outcome |
+//! | `stages` | instead of `transitions` | a stage-dependent model (finite horizon): `[{"transitions": [...]}, ...]`, stage 0 first; every stage has the states, actions and terminal states of the document |
 //!
 //! Ids are non-negative integers (`1.0` is not an id); probabilities and rewards are JSON
 //! numbers. Repeated `(state, action, next_state)` outcomes are merged as everywhere in
@@ -104,6 +105,16 @@ struct Document<'a> {
     terminal: Vec<&'a RawValue>,
     #[serde(default)]
     terminal_values: Vec<(u64, f64)>,
+    #[serde(default, borrow)]
+    transitions: Option<Vec<&'a RawValue>>,
+    #[serde(default, borrow)]
+    stages: Option<Vec<StageDocument<'a>>>,
+}
+
+/// One stage of a stage-dependent document.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StageDocument<'a> {
     #[serde(borrow)]
     transitions: Vec<&'a RawValue>,
 }
@@ -310,7 +321,42 @@ fn read_text(path: &Path, text: &str, options: &ReadOptions) -> Result<LoadedMod
         terminal,
         terminal_values,
         transitions,
+        stages,
     } = document;
+    // The transitions of every stage, with the prefix that locates them in the document.
+    let stage_lists: Vec<(String, Vec<&RawValue>)> = match (transitions, stages) {
+        (Some(transitions), None) => vec![(String::new(), transitions)],
+        (None, Some(stages)) if !stages.is_empty() => stages
+            .into_iter()
+            .enumerate()
+            .map(|(t, stage)| (format!("stages[{t}]."), stage.transitions))
+            .collect(),
+        (None, Some(_)) => {
+            return Err(ReadError::new(
+                path,
+                None,
+                ReadErrorKind::Format("`stages` is empty: a model has at least one stage".into()),
+            ));
+        }
+        (None, None) => {
+            // Where serde_json would say a field is missing: the end of the document.
+            let end = text.trim_end().len().saturating_sub(1);
+            return Err(ReadError::new(
+                path,
+                Some(line_at(text.as_bytes(), end)),
+                ReadErrorKind::Format("missing field `transitions` (or `stages`)".into()),
+            ));
+        }
+        (Some(_), Some(_)) => {
+            return Err(ReadError::new(
+                path,
+                None,
+                ReadErrorKind::Format(
+                    "both `transitions` and `stages`: a document has one or the other".into(),
+                ),
+            ));
+        }
+    };
     // Only reached on an error: counting newlines is then cheap enough.
     let line_of = |raw: &RawValue| line_at(text.as_bytes(), offset_in(text, raw));
     let located = |raw: &RawValue, location: String, error: ModelError| {
@@ -388,82 +434,124 @@ fn read_text(path: &Path, text: &str, options: &ReadOptions) -> Result<LoadedMod
 
     // Declared counts, terminal marks and the number of transitions are known: a model
     // that cannot fit is refused before the rows are allocated.
-    MemoryGuard::new().check(path, None, &builder, transitions.len() as u64)?;
-    builder.reserve(transitions.len());
-    for (k, &raw) in transitions.iter().enumerate() {
-        let location = || format!("transitions[{k}]");
-        let fields: TransitionFields = serde_json::from_str(raw.get())
-            .map_err(|e| in_element(path, line_of(raw), &location(), &e))?;
-        if fields.len != TRANSITION_FIELDS.len() {
-            return Err(ReadError::new(
-                path,
-                Some(line_of(raw)),
-                ReadErrorKind::Format(format!(
-                    "{}: expected 5 elements [{}], found {}",
-                    location(),
-                    TRANSITION_FIELDS.join(", "),
-                    fields.len
-                )),
-            ));
+    let total: usize = stage_lists.iter().map(|(_, list)| list.len()).sum();
+    MemoryGuard::new().check(path, None, &builder, total as u64)?;
+    let staged = stage_lists.len() > 1;
+    let mut built = Vec::with_capacity(stage_lists.len());
+    for (prefix, transitions) in &stage_lists {
+        let mut builder = builder.clone();
+        builder.reserve(transitions.len());
+        for (k, &raw) in transitions.iter().enumerate() {
+            let location = || format!("{prefix}transitions[{k}]");
+            let fields: TransitionFields = serde_json::from_str(raw.get())
+                .map_err(|e| in_element(path, line_of(raw), &location(), &e))?;
+            if fields.len != TRANSITION_FIELDS.len() {
+                return Err(ReadError::new(
+                    path,
+                    Some(line_of(raw)),
+                    ReadErrorKind::Format(format!(
+                        "{}: expected 5 elements [{}], found {}",
+                        location(),
+                        TRANSITION_FIELDS.join(", "),
+                        fields.len
+                    )),
+                ));
+            }
+            // Field names are only formatted on an error: nothing is allocated per good row.
+            let bad_field = |i: usize, field: &RawValue, expected: &'static str| {
+                ReadError::new(
+                    path,
+                    Some(line_of(raw)),
+                    ReadErrorKind::Syntax {
+                        column: format!("{} {}", location(), TRANSITION_FIELDS[i]),
+                        found: shown(field),
+                        expected,
+                    },
+                )
+            };
+            let [
+                Some(state),
+                Some(action),
+                Some(next_state),
+                Some(probability),
+                Some(reward),
+            ] = fields.values
+            else {
+                // Unreachable: the length was checked above; kept as an error, never a panic.
+                return Err(ReadError::new(
+                    path,
+                    Some(line_of(raw)),
+                    ReadErrorKind::Format(format!("{}: too few elements", location())),
+                ));
+            };
+            let state = id_of(state).map_err(|expected| bad_field(0, state, expected))?;
+            let action = id_of(action).map_err(|expected| bad_field(1, action, expected))?;
+            let next_state =
+                id_of(next_state).map_err(|expected| bad_field(2, next_state, expected))?;
+            let probability =
+                number_of(probability).map_err(|expected| bad_field(3, probability, expected))?;
+            let reward = number_of(reward).map_err(|expected| bad_field(4, reward, expected))?;
+            // The origin is the 1-based transition index (0 means "none" to the builder), so a
+            // build error can be traced back to its element and line.
+            builder
+                .add_at(state, action, next_state, probability, reward, k as u64 + 1)
+                .map_err(|e| located(raw, location(), e))?;
         }
-        // Field names are only formatted on an error: nothing is allocated per good row.
-        let bad_field = |i: usize, field: &RawValue, expected: &'static str| {
-            ReadError::new(
-                path,
-                Some(line_of(raw)),
-                ReadErrorKind::Syntax {
-                    column: format!("{} {}", location(), TRANSITION_FIELDS[i]),
-                    found: shown(field),
-                    expected,
-                },
-            )
-        };
-        let [
-            Some(state),
-            Some(action),
-            Some(next_state),
-            Some(probability),
-            Some(reward),
-        ] = fields.values
-        else {
-            // Unreachable: the length was checked above; kept as an error, never a panic.
-            return Err(ReadError::new(
-                path,
-                Some(line_of(raw)),
-                ReadErrorKind::Format(format!("{}: too few elements", location())),
-            ));
-        };
-        let state = id_of(state).map_err(|expected| bad_field(0, state, expected))?;
-        let action = id_of(action).map_err(|expected| bad_field(1, action, expected))?;
-        let next_state =
-            id_of(next_state).map_err(|expected| bad_field(2, next_state, expected))?;
-        let probability =
-            number_of(probability).map_err(|expected| bad_field(3, probability, expected))?;
-        let reward = number_of(reward).map_err(|expected| bad_field(4, reward, expected))?;
-        // The origin is the 1-based transition index (0 means "none" to the builder), so a
-        // build error can be traced back to its element and line.
-        builder
-            .add_at(state, action, next_state, probability, reward, k as u64 + 1)
-            .map_err(|e| located(raw, location(), e))?;
-    }
 
-    let (mdp, summary) = builder.build().map_err(|e| {
-        match e
-            .origin
-            .and_then(|origin| origin.checked_sub(1))
-            .and_then(|index| usize::try_from(index).ok())
-            .and_then(|k| transitions.get(k).map(|&raw| (k, raw)))
-        {
-            Some((k, raw)) => located(raw, format!("transitions[{k}]"), e.error),
-            None => document_error(e.error),
+        built.push((prefix, builder));
+    }
+    // Every stage has the same states and actions: the most of any stage.
+    let n_states = built
+        .iter()
+        .map(|(_, b)| b.n_states_so_far())
+        .max()
+        .unwrap_or(0);
+    let n_actions = built
+        .iter()
+        .map(|(_, b)| b.n_actions_so_far())
+        .max()
+        .unwrap_or(0);
+    let mut models = Vec::with_capacity(built.len());
+    for (t, ((prefix, mut builder), (_, transitions))) in
+        built.into_iter().zip(&stage_lists).enumerate()
+    {
+        if staged {
+            builder.declare_states(n_states).map_err(document_error)?;
+            builder.declare_actions(n_actions).map_err(document_error)?;
         }
-    })?;
+        let model = builder.build().map_err(|e| {
+            match e
+                .origin
+                .and_then(|origin| origin.checked_sub(1))
+                .and_then(|index| usize::try_from(index).ok())
+                .and_then(|k| transitions.get(k).map(|&raw| (k, raw)))
+            {
+                Some((k, raw)) => located(raw, format!("{prefix}transitions[{k}]"), e.error),
+                None if staged => ReadError::new(
+                    path,
+                    None,
+                    ReadErrorKind::ModelAt {
+                        location: format!("stages[{t}]"),
+                        error: e.error,
+                    },
+                ),
+                None => document_error(e.error),
+            }
+        })?;
+        models.push(model);
+    }
+    let mut models = models.into_iter();
+    let Some((mdp, summary)) = models.next() else {
+        return Err(document_error(ModelError::Empty));
+    };
+    let later_stages = models.map(|(mdp, _)| mdp).collect();
     Ok(LoadedModel {
         mdp,
         summary,
         discount,
         sense,
         format: Format::Json,
+        later_stages,
     })
 }
 
@@ -519,7 +607,7 @@ fn number_of(raw: &RawValue) -> Result<f64, &'static str> {
 /// Writes `model` as a JSON document at `path`, atomically.
 pub fn write(path: &Path, model: &LoadedModel) -> Result<(), WriteError> {
     write_atomically(path, |w| {
-        write_to(w, &model.mdp, model.discount, model.sense)
+        write_stages_to(w, &model.stages(), model.discount, model.sense)
     })
 }
 
@@ -534,6 +622,24 @@ pub fn write_to(
     discount: Option<f64>,
     sense: Option<Sense>,
 ) -> io::Result<()> {
+    write_stages_to(w, &[mdp], discount, sense)
+}
+
+/// [`write_to`] for a model given stage by stage (stage 0 first, all with the states,
+/// actions and terminal states of stage 0): one stage is written as `transitions`, several
+/// as `stages`.
+pub fn write_stages_to(
+    w: &mut dyn Write,
+    stages: &[&TabularMdp],
+    discount: Option<f64>,
+    sense: Option<Sense>,
+) -> io::Result<()> {
+    let Some(&mdp) = stages.first() else {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "a model has at least one stage",
+        ));
+    };
     writeln!(w, "{{")?;
     writeln!(w, "  \"format\": \"{FORMAT_TAG}\",")?;
     writeln!(w, "  \"version\": {VERSION},")?;
@@ -574,14 +680,34 @@ pub fn write_to(
         write_json(w, &values)?;
         writeln!(w, ",")?;
     }
-    write!(w, "  \"transitions\": [")?;
+    if let [only] = stages {
+        write!(w, "  \"transitions\": ")?;
+        write_transitions(w, only, "  ")?;
+    } else {
+        write!(w, "  \"stages\": [")?;
+        for (t, stage) in stages.iter().enumerate() {
+            w.write_all(if t == 0 { b"\n" } else { b",\n" })?;
+            write!(w, "    {{\"transitions\": ")?;
+            write_transitions(w, stage, "    ")?;
+            w.write_all(b"}")?;
+        }
+        w.write_all(b"\n  ]")?;
+    }
+    w.write_all(b"\n}\n")?;
+    Ok(())
+}
+
+/// The outcomes of `mdp` as a JSON array, one per line, indented below `indent`.
+fn write_transitions(w: &mut dyn Write, mdp: &TabularMdp, indent: &str) -> io::Result<()> {
+    w.write_all(b"[")?;
     let mut first = true;
     for s in 0..mdp.n_states() {
         let state = StateId(s as u32);
         for k in mdp.pairs(state) {
             let action = mdp.pair_action(k);
             for outcome in mdp.outcomes(k) {
-                w.write_all(if first { b"\n    [" } else { b",\n    [" })?;
+                w.write_all(if first { b"\n" } else { b",\n" })?;
+                write!(w, "{indent}  [")?;
                 first = false;
                 write!(w, "{s}, {}, {}, ", action.0, outcome.next.0)?;
                 write_json(w, &outcome.probability)?;
@@ -591,8 +717,11 @@ pub fn write_to(
             }
         }
     }
-    w.write_all(if first { b"]\n}\n" } else { b"\n  ]\n}\n" })?;
-    Ok(())
+    if first {
+        w.write_all(b"]")
+    } else {
+        write!(w, "\n{indent}]")
+    }
 }
 
 /// Names when there is one per id (so reading them back declares the same count), else

@@ -82,6 +82,23 @@ pub struct LoadedModel {
     pub sense: Option<Sense>,
     /// The format it was read from.
     pub format: Format,
+    /// A stage-dependent model's stages 1, 2, … (stage 0 is `mdp`), all with the states and
+    /// actions of `mdp`; empty for a stationary model. Only the finite horizon solves them.
+    pub later_stages: Vec<TabularMdp>,
+}
+
+impl LoadedModel {
+    /// Whether the model has one model per stage (see [`later_stages`](Self::later_stages)).
+    pub fn is_stage_dependent(&self) -> bool {
+        !self.later_stages.is_empty()
+    }
+
+    /// The models of every stage, stage 0 first (one for a stationary model).
+    pub fn stages(&self) -> Vec<&TabularMdp> {
+        std::iter::once(&self.mdp)
+            .chain(&self.later_stages)
+            .collect()
+    }
 }
 
 /// Reads a model, choosing the reader by extension (`.csv`, `.json`, `.mdp`, `.pomdp`);

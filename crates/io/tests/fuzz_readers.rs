@@ -1,6 +1,7 @@
 //! Bounded fuzzing of every model reader on the stable toolchain: arbitrary bytes, real and
 //! hostile models with random mutations, and soups of each format's own tokens are fed to
-//! the CSV (with and without a sidecar), JSON, Cassandra and standard-input readers.
+//! the CSV (with and without a sidecar), JSON, Cassandra, binary (`.decide`, mutated then
+//! resealed with valid checksums) and standard-input readers.
 //!
 //! What must hold for any input: no panic; an error reads `PATH:LINE: message` or
 //! `PATH: message` on one line with no control character; an accepted model is valid and
@@ -8,7 +9,7 @@
 //! cargo-fuzz project in `fuzz/` (`scripts/fuzz`); this file keeps a few thousand cases,
 //! a few seconds, in every `cargo test`.
 
-use decide_io::{LoadedModel, ReadError, ReadOptions, cassandra, csv_model, json_model};
+use decide_io::{LoadedModel, ReadError, ReadOptions, binary, cassandra, csv_model, json_model};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use std::path::{Path, PathBuf};
@@ -17,9 +18,19 @@ use std::sync::OnceLock;
 /// Cases per property: enough to reach every reader's error paths in a few seconds.
 const CASES: u32 = 2048;
 
+/// [`CASES`], or `DECIDE_FUZZ_CASES` from the environment for a longer bounded run
+/// (`DECIDE_FUZZ_CASES=100000 cargo test -p decide-io --test fuzz_readers`: about a minute
+/// and a half on two cores).
+fn cases() -> u32 {
+    std::env::var("DECIDE_FUZZ_CASES")
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+        .unwrap_or(CASES)
+}
+
 fn config() -> Config {
     Config {
-        cases: CASES,
+        cases: cases(),
         // Failures are shrunk and reported; the cases are random each run, so a stored
         // regression file would only replay inputs that were already fixed.
         failure_persistence: None,
@@ -134,6 +145,60 @@ fn check_cassandra(bytes: &[u8]) {
     );
 }
 
+/// The binary reader, on a stream of unknown length (standard input: arrays grow as bytes
+/// arrive) and on a file (whose length is checked against the header first). An accepted
+/// model must come back unchanged through the binary writer; the JSON round trip does not
+/// apply, since a file may carry any probability tolerance in its header.
+fn check_binary(bytes: &[u8]) {
+    let stream = Path::new("fuzz.decide");
+    check_binary_result(
+        stream,
+        binary::read_from(stream, bytes, &ReadOptions::default()),
+    );
+    let mut file = tempfile::NamedTempFile::new().expect("a temporary file");
+    std::io::Write::write_all(&mut file, bytes).expect("write the temporary file");
+    check_binary_result(
+        file.path(),
+        binary::read(file.path(), &ReadOptions::default()),
+    );
+}
+
+fn check_binary_result(path: &Path, result: Result<LoadedModel, ReadError>) {
+    let model = match result {
+        Err(error) => return check_error_shape(path, &error),
+        Ok(model) => model,
+    };
+    assert!(model.mdp.n_states() > 0, "an accepted model has states");
+    let mut written = Vec::new();
+    binary::write_to(&mut written, &model.mdp, model.discount, model.sense)
+        .expect("an accepted model can be written");
+    let again = binary::read_from(
+        Path::new("again.decide"),
+        &written[..],
+        &ReadOptions::default(),
+    )
+    .unwrap_or_else(|e| panic!("the written model reads back: {e}"));
+    assert_eq!(
+        again.mdp, model.mdp,
+        "the binary round trip changes the model"
+    );
+    assert_eq!(again.discount, model.discount);
+    assert_eq!(again.sense, model.sense);
+}
+
+/// Recomputes the two XXH64 checksums of a `.decide` file (of header bytes 0..120, kept at
+/// 120; of everything after the header, kept at 96), so that a mutated file gets past them
+/// to the checks behind. Inputs shorter than the header are left as they are.
+fn reseal(bytes: &mut [u8]) {
+    if bytes.len() < binary::HEADER_BYTES {
+        return;
+    }
+    let payload = binary::xxh64(&bytes[binary::HEADER_BYTES..]);
+    bytes[96..104].copy_from_slice(&payload.to_le_bytes());
+    let header = binary::xxh64(&bytes[..120]);
+    bytes[120..128].copy_from_slice(&header.to_le_bytes());
+}
+
 /// Standard input: any format, told by its first bytes.
 fn check_sniffed(bytes: &[u8]) {
     let path = Path::new(decide_io::STDIN_NAME);
@@ -153,6 +218,9 @@ struct Seeds {
     meta: Vec<Vec<u8>>,
     json: Vec<Vec<u8>>,
     cassandra: Vec<Vec<u8>>,
+    /// `.decide` files: the hostile corpus's, and every JSON and Cassandra seed the readers
+    /// accept, converted.
+    binary: Vec<Vec<u8>>,
 }
 
 fn testdata() -> PathBuf {
@@ -168,6 +236,7 @@ fn seeds() -> &'static Seeds {
             meta: Vec::new(),
             json: Vec::new(),
             cassandra: Vec::new(),
+            binary: Vec::new(),
         };
         for folder in [
             "mdp",
@@ -175,6 +244,7 @@ fn seeds() -> &'static Seeds {
             "hostile/csv",
             "hostile/json",
             "hostile/cassandra",
+            "hostile/binary",
             "hostile/stdin",
         ] {
             let mut entries: Vec<PathBuf> = std::fs::read_dir(testdata().join(folder))
@@ -198,7 +268,32 @@ fn seeds() -> &'static Seeds {
                     seeds.json.push(bytes);
                 } else if name.ends_with(".mdp") || name.ends_with(".pomdp") {
                     seeds.cassandra.push(bytes);
+                } else if name.ends_with(".decide") {
+                    seeds.binary.push(bytes);
                 }
+            }
+        }
+        let options = ReadOptions::default();
+        let accepted = seeds
+            .json
+            .iter()
+            .filter_map(|text| json_model::read_from(Path::new("s.json"), &text[..], &options).ok())
+            .chain(seeds.cassandra.iter().filter_map(|text| {
+                cassandra::read_from_with_budget(
+                    Path::new("s.MDP"),
+                    &text[..],
+                    &options,
+                    CASSANDRA_TABLE_BUDGET,
+                )
+                .ok()
+            }))
+            .collect::<Vec<_>>();
+        for model in accepted {
+            let mut bytes = Vec::new();
+            binary::write_to(&mut bytes, &model.mdp, model.discount, model.sense)
+                .expect("an accepted model can be written in the binary form");
+            if bytes.len() as u64 <= MAX_SEED_BYTES {
+                seeds.binary.push(bytes);
             }
         }
         for (format, list) in [
@@ -206,6 +301,7 @@ fn seeds() -> &'static Seeds {
             ("meta", &seeds.meta),
             ("json", &seeds.json),
             ("cassandra", &seeds.cassandra),
+            ("binary", &seeds.binary),
         ] {
             assert!(list.len() >= 5, "few {format} seeds: {}", list.len());
         }
@@ -381,6 +477,51 @@ fn mutated(pick: fn(&Seeds) -> &Vec<Vec<u8>>) -> impl Strategy<Value = Vec<u8>> 
         }
         input
     })
+}
+
+/// A binary seed with random mutations and, often, a header field set to an edge value,
+/// then (three times in four) resealed: the checksums alone would refuse nearly every
+/// mutated file, and the point is what lies behind them.
+fn resealed_binary() -> impl Strategy<Value = Vec<u8>> {
+    // Offsets of the header's fields: version, flags, the six counts, discount, sense,
+    // tolerance, file length.
+    const FIELDS: [usize; 12] = [8, 12, 16, 24, 32, 40, 48, 56, 64, 72, 80, 88];
+    const VALUES: [u64; 10] = [
+        0,
+        1,
+        2,
+        3,
+        255,
+        u32::MAX as u64,
+        u32::MAX as u64 + 1,
+        4_000_000_000,
+        1 << 62,
+        u64::MAX,
+    ];
+    let header_edit = prop_oneof![
+        1 => Just(None),
+        1 => (any::<usize>(), any::<usize>(), any::<bool>())
+            .prop_map(|(field, value, wide)| Some((field, value, wide))),
+    ];
+    (
+        mutated(|s| &s.binary),
+        header_edit,
+        prop_oneof![3 => Just(true), 1 => Just(false)],
+    )
+        .prop_map(|(mut bytes, edit, seal)| {
+            if let Some((field, value, wide)) = edit {
+                let at = FIELDS[field % FIELDS.len()];
+                let value = VALUES[value % VALUES.len()];
+                let width = if wide { 8 } else { 4 };
+                if bytes.len() >= at + width {
+                    bytes[at..at + width].copy_from_slice(&value.to_le_bytes()[..width]);
+                }
+            }
+            if seal {
+                reseal(&mut bytes);
+            }
+            bytes
+        })
 }
 
 /// Up to 512 arbitrary bytes.
@@ -666,6 +807,22 @@ proptest! {
     }
 
     #[test]
+    fn binary_reader_survives_arbitrary_bytes(
+        bytes in prop_oneof![
+            arbitrary_bytes(),
+            // The magic first, so that the header is read.
+            arbitrary_bytes().prop_map(|rest| [&binary::MAGIC[..], &rest].concat()),
+        ]
+    ) {
+        check_binary(&bytes);
+    }
+
+    #[test]
+    fn binary_reader_survives_resealed_mutations(bytes in resealed_binary()) {
+        check_binary(&bytes);
+    }
+
+    #[test]
     fn valid_models_are_accepted_alike_in_csv_and_json(model in random_model()) {
         let options = ReadOptions::default();
         let (rows, meta) = model.csv();
@@ -696,6 +853,7 @@ proptest! {
             arbitrary_bytes(),
             mutated(|s| &s.csv),
             mutated(|s| &s.json),
+            resealed_binary(),
             // Not mutated Cassandra files: standard input reads them with the full table
             // budget (see `CASSANDRA_TABLE_BUDGET`); the soup's preamble keeps them small.
             cassandra_soup(),

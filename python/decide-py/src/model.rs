@@ -166,13 +166,25 @@ pub fn read(
             discount,
             sense,
             format,
-        }) => Ok(NativeModel {
+            later_stages,
+        }) if later_stages.is_empty() => Ok(NativeModel {
             mdp,
             summary,
             discount,
             sense,
             format: Some(format),
         }),
+        Ok(staged) => Err(read_error(
+            py,
+            &decide_io::ReadError::new(
+                &path,
+                None,
+                decide_io::ReadErrorKind::Format(format!(
+                    "a stage-dependent model ({} stages) is not supported by the Python package yet; solve it with `decide solve`",
+                    staged.later_stages.len() + 1
+                )),
+            ),
+        )),
         Err(e) => Err(read_error(py, &e)),
     }
 }
