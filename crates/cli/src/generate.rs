@@ -191,6 +191,7 @@ fn write(generator: &impl PairGenerator, args: &OutputArgs, source: &str) -> Res
                 sense: Some(Sense::Maximize),
                 format: Format::Binary,
                 later_stages: Vec::new(),
+                bounds: None,
             };
             if format == Some(Format::Json) {
                 decide_io::json_model::write(path, &model)?;

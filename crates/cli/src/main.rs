@@ -6,6 +6,7 @@
 mod generate;
 mod policy_commands;
 mod progress;
+mod robust;
 mod schedule;
 
 use anyhow::Context;
@@ -99,6 +100,8 @@ struct SolveArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     quiet: bool,
+    #[command(flatten)]
+    robust: robust::RobustArgs,
 }
 
 /// How rewards over time are combined: shared by `solve`, `eval` and `simulate`.
@@ -302,16 +305,20 @@ fn solve(args: &SolveArgs) -> Result<bool, Failure> {
             )));
         }
     };
-    let model = load(&args.model)?;
-    let path = &args.model.model;
-    let objective = args.objective.resolve(&model, path)?;
-    let (sense, discount) = (objective.sense, objective.discount());
     let limits = Limits {
         tolerance: args.tolerance,
         max_iterations: args.max_iterations,
         time_limit,
         threads: args.threads,
     };
+    args.robust.check_unused()?;
+    if args.robust.ambiguity.is_some() {
+        return robust::solve(args, &limits);
+    }
+    let model = load(&args.model)?;
+    let path = &args.model.model;
+    let objective = args.objective.resolve(&model, path)?;
+    let (sense, discount) = (objective.sense, objective.discount());
     let problem = Problem::new(&model.mdp, objective);
     let mut observer = progress::Progress::new(!args.quiet && std::io::stderr().is_terminal());
     let interrupt = install_interrupt_handler();

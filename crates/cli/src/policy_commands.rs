@@ -14,16 +14,18 @@ use std::path::PathBuf;
 #[derive(Args, Debug)]
 pub struct EvalArgs {
     #[command(flatten)]
-    model: ModelArgs,
+    pub(crate) model: ModelArgs,
     /// The policy: CSV `state,action[,probability]` (several rows per state for a randomised
     /// policy) or a solution JSON written by `decide solve --output`.
     #[arg(long, value_name = "FILE")]
-    policy: PathBuf,
+    pub(crate) policy: PathBuf,
     #[command(flatten)]
-    objective: ObjectiveArgs,
+    pub(crate) objective: ObjectiveArgs,
     /// Write the policy's values (and report) as JSON.
     #[arg(long, value_name = "FILE")]
-    output: Option<PathBuf>,
+    pub(crate) output: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) robust: crate::robust::RobustArgs,
 }
 
 /// `decide simulate MODEL --policy FILE --episodes N --seed S`.
@@ -54,6 +56,10 @@ pub struct SimulateArgs {
 /// Evaluates a policy exactly: the value of the Markov reward process it induces, solved by
 /// the same certified solvers (one action per state, so policy iteration is one exact solve).
 pub fn eval(args: &EvalArgs) -> Result<bool, Failure> {
+    args.robust.check_unused()?;
+    if args.robust.ambiguity.is_some() {
+        return crate::robust::eval(args);
+    }
     let model = load(&args.model)?;
     let path = &args.model.model;
     let objective = args.objective.resolve(&model, path)?;

@@ -12,12 +12,16 @@ use std::ops::Range;
 pub struct ValidationOptions {
     /// Largest allowed `|Σ_s' p(s'|s,a) − 1|`. Default 1e-9; Cassandra files use 1e-5.
     pub probability_tolerance: f64,
+    /// Keep outcomes whose probability is exactly 0 instead of dropping them. Off by default;
+    /// a model with interval bounds keeps them, because nature may give them probability.
+    pub keep_zero_probability: bool,
 }
 
 impl Default for ValidationOptions {
     fn default() -> Self {
         ValidationOptions {
             probability_tolerance: 1e-9,
+            keep_zero_probability: false,
         }
     }
 }
@@ -27,6 +31,7 @@ impl ValidationOptions {
     pub fn with_tolerance(probability_tolerance: f64) -> Self {
         ValidationOptions {
             probability_tolerance,
+            keep_zero_probability: false,
         }
     }
 }
@@ -53,7 +58,8 @@ pub struct BuildSummary {
     pub duplicate_keys: u64,
     /// Of those, keys whose rows carried different rewards (merged by probability weight).
     pub mixed_reward_keys: u64,
-    /// Outcomes with probability exactly 0 after merging (dropped; they change nothing).
+    /// Outcomes with probability exactly 0 after merging (dropped, they change nothing, unless
+    /// [`ValidationOptions::keep_zero_probability`]).
     pub zero_probability_outcomes: u64,
     /// Largest `|Σ p − 1|` over all (state, action).
     pub max_probability_sum_deviation: f64,
@@ -704,6 +710,32 @@ impl MdpBuilder {
             .saturating_mul(STATE_BYTES)
             .saturating_add(non_terminal.saturating_mul(PAIR_BYTES))
             .saturating_add(rows.saturating_mul(ROW_BYTES + OUTCOME_BYTES))
+            .saturating_add(self.names_bytes())
+    }
+
+    /// A lower bound on the memory, in bytes, of the model this builder compiles to, with the
+    /// counts so far and whatever rows it has: the per-state arrays, one pair and one outcome
+    /// for every state not marked terminal, and the names. A model kept as one compiled model
+    /// per stage needs this for each stage; a reader multiplies it by the number of stages
+    /// before making a builder for each (the rows held meanwhile are not counted).
+    pub fn compiled_bytes(&self) -> u64 {
+        let n_states = self.n_states_so_far();
+        let non_terminal = n_states.saturating_sub(self.terminal.len() as u64);
+        n_states
+            .saturating_add(1)
+            .saturating_mul(STATE_BYTES)
+            .saturating_add(non_terminal.saturating_mul(PAIR_BYTES + OUTCOME_BYTES))
+            .saturating_add(self.names_bytes())
+    }
+
+    /// Bytes the state and action names hold: each a `String` and its text.
+    fn names_bytes(&self) -> u64 {
+        [&self.state_names, &self.action_names]
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|name| (std::mem::size_of::<String>() + name.len()) as u64)
+            .fold(0, u64::saturating_add)
     }
 
     /// The number of states so far: the declared count, else one more than the largest
@@ -958,8 +990,8 @@ impl MdpBuilder {
                         }
                     }
                     sum += p;
-                    if p > 0.0 {
-                        let merged_reward = if count == 1 {
+                    if p > 0.0 || (options.keep_zero_probability && p == 0.0) {
+                        let merged_reward = if count == 1 || p == 0.0 {
                             rows[key_start].reward
                         } else {
                             pr / p
@@ -1190,6 +1222,31 @@ mod tests {
             "a lower bound of the peak: {needed} < {}",
             m.memory_bytes()
         );
+    }
+
+    #[test]
+    fn compiled_bytes_is_a_lower_bound_of_the_model_and_counts_names() {
+        let mut b = MdpBuilder::new();
+        b.declare_states(3).unwrap();
+        b.mark_terminal(2).unwrap();
+        b.add(0, 0, 1, 1.0, 0.0).unwrap();
+        b.add(0, 1, 0, 0.5, 0.0).unwrap();
+        b.add(0, 1, 1, 0.5, 0.0).unwrap();
+        b.add(1, 0, 2, 1.0, 0.0).unwrap();
+        let without_names = b.compiled_bytes();
+        let (m, _) = b.clone().build().unwrap();
+        assert!(
+            without_names <= m.memory_bytes() as u64,
+            "{without_names} > {}",
+            m.memory_bytes()
+        );
+        b.state_names(vec!["a".repeat(1000), String::new(), "c".into()]);
+        let names = (3 * std::mem::size_of::<String>() + 1001) as u64;
+        assert_eq!(b.compiled_bytes(), without_names + names);
+        // A declared count alone is enough to know it (4e9 states: tens of GiB per copy).
+        let mut huge = MdpBuilder::new();
+        huge.declare_states(4_000_000_000).unwrap();
+        assert!(huge.compiled_bytes() > 30 * (1 << 30));
     }
 
     #[test]

@@ -376,6 +376,7 @@ fn read_stream(
         },
         format: Format::Binary,
         later_stages: Vec::new(),
+        bounds: None,
     })
 }
 
@@ -392,7 +393,10 @@ fn parse_names(bytes: &[u8]) -> Result<Names, String> {
         states: Option<Vec<String>>,
         actions: Option<Vec<String>>,
     }
-    let doc: NamesDoc = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    // serde_json quotes an unknown field's name as decoded: a `\t` or a terminal escape
+    // written in the names would otherwise reach the one-line error (found by fuzzing).
+    let doc: NamesDoc = serde_json::from_slice(bytes)
+        .map_err(|e| crate::json_model::escape_controls(&e.to_string()))?;
     Ok((doc.states, doc.actions))
 }
 

@@ -2048,6 +2048,7 @@ impl Parser<'_> {
             sense: Some(header.sense),
             format: Format::Cassandra,
             later_stages: Vec::new(),
+            bounds: None,
         })
     }
 }

@@ -21,6 +21,9 @@
 //!   Stages are numbered `0..T` without gaps; every stage has the same states (the largest
 //!   id of any stage sets the count) and the sidecar's terminal states and names apply to
 //!   every stage. Stage 0 is [`LoadedModel::mdp`], the others [`LoadedModel::later_stages`].
+//! * Two optional columns `probability_low,probability_high` (both or neither) give interval
+//!   bounds on each outcome's probability, for `--ambiguity interval`; see [`crate::bounds`].
+//!   They go into [`LoadedModel::bounds`]; not with `stage`.
 //!
 //! The sidecar of `X/NAME.transitions.csv` (or `X/NAME.csv`) is `X/NAME.meta.json`, read
 //! into [`Meta`]: the counts of states and actions (so that an id out of range is an error
@@ -39,12 +42,14 @@
 //! # Ok::<(), decide_io::ReadError>(())
 //! ```
 
+use crate::bounds::{self, BoundsRow};
 use crate::json_model::{deserialize_discount, deserialize_sense, serde_error};
-use crate::{Format, LoadedModel, MemoryGuard, ReadError, ReadErrorKind, ReadOptions};
+use crate::{Format, LoadedModel, MemoryGuard, ReadError, ReadErrorKind, ReadOptions, StageSize};
 use csv::ByteRecord;
 use decide_core::{MdpBuilder, ModelError, Sense, TabularMdp, ValidationOptions};
 use serde::Deserialize;
 use std::cell::Cell;
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -154,11 +159,10 @@ pub fn read_from(
         |error: ModelError| ReadError::new(&meta_path, None, ReadErrorKind::Model(error));
 
     let mut builder = MdpBuilder::new();
-    builder.options(ValidationOptions::with_tolerance(
-        options
-            .probability_tolerance
-            .unwrap_or(DEFAULT_PROBABILITY_TOLERANCE),
-    ));
+    let tolerance = options
+        .probability_tolerance
+        .unwrap_or(DEFAULT_PROBABILITY_TOLERANCE);
+    builder.options(ValidationOptions::with_tolerance(tolerance));
     // Declared before any row, so that ids are checked against the counts as they come and
     // a count too large for u32 ids fails before anything is allocated for it.
     if let Some(n_states) = meta.states {
@@ -185,9 +189,9 @@ pub fn read_from(
     let memory = MemoryGuard::new();
     memory.check(&meta_path, None, &builder, 0)?;
 
-    let mut stages = add_rows(path, input, builder, &memory)?;
+    let (mut stages, bound_rows) = add_rows(path, input, builder, &memory, tolerance)?;
     let later_stages = if stages.len() > 1 {
-        build_later_stages(path, &meta_path, &mut stages)?
+        build_later_stages(path, &meta_path, &mut stages, &memory)?
     } else {
         Vec::new()
     };
@@ -204,6 +208,10 @@ pub fn read_from(
         mdp.action_names(),
         mdp.n_actions(),
     )?;
+    let bounds = match bound_rows {
+        Some(rows) => Some(bounds::align(path, &mdp, &rows, tolerance)?),
+        None => None,
+    };
     Ok(LoadedModel {
         mdp,
         summary,
@@ -211,6 +219,7 @@ pub fn read_from(
         sense: meta.sense,
         format: Format::Csv,
         later_stages,
+        bounds,
     })
 }
 
@@ -220,6 +229,7 @@ fn build_later_stages(
     path: &Path,
     meta_path: &Path,
     stages: &mut [MdpBuilder],
+    memory: &MemoryGuard,
 ) -> Result<Vec<TabularMdp>, ReadError> {
     if let Some(empty) = stages.iter().position(|b| b.n_rows() == 0) {
         return Err(ReadError::new(
@@ -242,15 +252,19 @@ fn build_later_stages(
         }
         Ok(())
     };
-    let mut later = Vec::with_capacity(stages.len() - 1);
-    for (t, stage) in stages.iter_mut().enumerate() {
+    for stage in stages.iter_mut() {
         declare(stage).map_err(|e| ReadError::new(meta_path, None, ReadErrorKind::Model(e)))?;
-        if t > 0 {
-            let (mdp, _) = std::mem::take(stage)
-                .build()
-                .map_err(|e| in_stage(ReadError::from_build(path, e), t, true))?;
-            later.push(mdp);
-        }
+    }
+    // Every stage is now a model of the same counts: refused at once if they cannot all fit.
+    if let Some(stage) = stages.last() {
+        memory.check_stages(path, None, StageSize::of(stage), stages.len() as u64)?;
+    }
+    let mut later = Vec::with_capacity(stages.len() - 1);
+    for (t, stage) in stages.iter_mut().enumerate().skip(1) {
+        let (mdp, _) = std::mem::take(stage)
+            .build()
+            .map_err(|e| in_stage(ReadError::from_build(path, e), t, true))?;
+        later.push(mdp);
     }
     Ok(later)
 }
@@ -296,6 +310,8 @@ struct ColumnIndex {
     reward: usize,
     /// The optional `stage` column.
     stage: Option<usize>,
+    /// The optional `probability_low` and `probability_high` columns.
+    bounds: Option<(usize, usize)>,
     n_fields: usize,
 }
 
@@ -303,9 +319,18 @@ impl ColumnIndex {
     fn from_header(header: &ByteRecord) -> Result<ColumnIndex, String> {
         let mut found: [Option<usize>; 5] = [None; 5];
         let mut stage = None;
+        let mut interval: [Option<usize>; 2] = [None; 2];
         let mut unknown = Vec::new();
         for (index, field) in header.iter().enumerate() {
             let name = String::from_utf8_lossy(field.trim_ascii()).to_ascii_lowercase();
+            if let Some(b) = bounds::COLUMNS.iter().position(|&c| c == name) {
+                if interval[b].replace(index).is_some() {
+                    return Err(format!(
+                        "column {name:?} appears more than once in the header"
+                    ));
+                }
+                continue;
+            }
             if name == STAGE_COLUMN {
                 if stage.replace(index).is_some() {
                     return Err(format!(
@@ -334,7 +359,7 @@ impl ColumnIndex {
         }
         if !unknown.is_empty() {
             return Err(format!(
-                "unknown column(s) {} in the header (expected {}, and optionally {STAGE_COLUMN})",
+                "unknown column(s) {} in the header (expected {}, and optionally {STAGE_COLUMN} or probability_low,probability_high)",
                 unknown
                     .iter()
                     .map(|name| format!("{name:?}"))
@@ -342,6 +367,21 @@ impl ColumnIndex {
                     .join(", "),
                 COLUMNS.join(",")
             ));
+        }
+        let bounds = match interval {
+            [Some(low), Some(high)] => Some((low, high)),
+            [None, None] => None,
+            _ => {
+                return Err(
+                    "interval bounds need both columns probability_low and probability_high".into(),
+                );
+            }
+        };
+        if bounds.is_some() && stage.is_some() {
+            return Err(
+                "interval bounds (probability_low, probability_high) are not supported in a stage-dependent file"
+                    .into(),
+            );
         }
         let missing: Vec<&str> = COLUMNS
             .iter()
@@ -363,6 +403,7 @@ impl ColumnIndex {
                 probability,
                 reward,
                 stage,
+                bounds,
                 n_fields: header.len(),
             }),
             _ => Err(format!(
@@ -375,14 +416,18 @@ impl ColumnIndex {
 }
 
 /// Streams the rows of `input` into `template` (one reused record, nothing allocated per
-/// row), or, when the header has a `stage` column, into one copy of `template` per stage.
-/// Returns the builders by stage (one for a stationary file).
+/// row), or, when the header has a `stage` column, into one copy of `template` per stage,
+/// made when the stage's first row comes (stage numbers with no rows below the largest are
+/// an error).
+/// Returns the builders by stage (one for a stationary file), and the rows' interval bounds
+/// when the header has their columns.
 fn add_rows(
     path: &Path,
     input: impl Read,
     template: MdpBuilder,
     memory: &MemoryGuard,
-) -> Result<Vec<MdpBuilder>, ReadError> {
+    tolerance: f64,
+) -> Result<(Vec<MdpBuilder>, Option<Vec<BoundsRow>>), ReadError> {
     let io_error = |e: io::Error| ReadError::new(path, None, ReadErrorKind::Io(e));
     let tail = Rc::new(Cell::new((0, 0)));
     let mut reader = csv::ReaderBuilder::new()
@@ -438,8 +483,23 @@ fn add_rows(
         }
     };
 
-    let mut stages = vec![template];
-    let template = columns.stage.map(|_| stages[0].clone());
+    // Builders by stage: stage 0's, and one for each other stage that has a row, never one
+    // for every stage number below a large one (two rows, at stages 0 and 999 999, would
+    // otherwise make a million copies of the sidecar's terminal marks and names).
+    let mut stages = BTreeMap::from([(0, template)]);
+    let template = match columns.stage {
+        Some(_) => stages.get(&0).cloned(),
+        None => None,
+    };
+    let stage_size = template.as_ref().map(StageSize::of);
+    let mut bound_rows = columns.bounds.map(|_| Vec::new());
+    if bound_rows.is_some() {
+        // Nature may give a zero-probability outcome mass: keep it.
+        stages.entry(0).or_default().options(ValidationOptions {
+            probability_tolerance: tolerance,
+            keep_zero_probability: true,
+        });
+    }
     while next_record(path, &mut reader, &mut record)? {
         if is_blank(&record) {
             continue;
@@ -463,8 +523,17 @@ fn add_rows(
         let probability =
             parse_number(&record[columns.probability], "probability").map_err(at_line)?;
         let reward = parse_number(&record[columns.reward], "reward").map_err(at_line)?;
-        let builder = match (columns.stage, &template) {
-            (Some(column), Some(template)) => {
+        if let (Some((low, high)), Some(rows)) = (columns.bounds, bound_rows.as_mut()) {
+            rows.push(BoundsRow {
+                key: (state, action, next_state),
+                low: parse_number(&record[low], bounds::COLUMNS[0]).map_err(at_line)?,
+                high: parse_number(&record[high], bounds::COLUMNS[1]).map_err(at_line)?,
+                line,
+                place: None,
+            });
+        }
+        let builder = match (columns.stage, &template, stage_size) {
+            (Some(column), Some(template), Some(stage_size)) => {
                 let stage = parse_id(&record[column], STAGE_COLUMN).map_err(at_line)?;
                 if stage >= MAX_STAGES {
                     return Err(at_line(ReadErrorKind::Format(format!(
@@ -473,19 +542,35 @@ fn add_rows(
                     ))));
                 }
                 let stage = stage as usize;
-                if stage >= stages.len() {
-                    stages.resize(stage + 1, template.clone());
+                if !stages.contains_key(&stage) {
+                    // Each stage becomes a model with at least the template's states.
+                    let count = stages.len() as u64 + 1;
+                    memory.check_stages(path, Some(line), stage_size, count)?;
                 }
-                &mut stages[stage]
+                stages.entry(stage).or_insert_with(|| template.clone())
             }
-            _ => &mut stages[0],
+            _ => stages.entry(0).or_default(),
         };
         builder
             .add_at(state, action, next_state, probability, reward, line)
             .map_err(|e| at_line(ReadErrorKind::Model(e)))?;
         memory.check_growth(path, Some(line), builder)?;
     }
-    Ok(stages)
+    let last = stages.keys().next_back().copied().unwrap_or(0);
+    if let Some(missing) = (0..=last)
+        .zip(stages.keys())
+        .find_map(|(t, &k)| (t != k).then_some(t))
+    {
+        return Err(ReadError::new(
+            path,
+            None,
+            ReadErrorKind::Format(format!(
+                "stage {missing} has no rows: the stages of a file are numbered 0..{} without gaps",
+                last + 1
+            )),
+        ));
+    }
+    Ok((stages.into_values().collect(), bound_rows))
 }
 
 fn next_record<R: Read>(

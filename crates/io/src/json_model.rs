@@ -33,7 +33,7 @@
 //! | `sense` | no | `"maximize"` (or `"reward"`) / `"minimize"` (or `"cost"`) |
 //! | `terminal` | no | ids of terminal states: they need no actions and have value 0 |
 //! | `terminal_values` | no | `[[state, value], ...]`: terminal states with a fixed value (collected on arrival) |
-//! | `transitions` | yes, or `stages` | one `[state, action, next_state, probability, reward]` per outcome |
+//! | `transitions` | yes, or `stages` | one `[state, action, next_state, probability, reward]` per outcome; or, with interval bounds for `--ambiguity interval`, every one `[state, action, next_state, probability, reward, low, high]` (see [`crate::bounds`]; not with `stages`) |
 //! | `stages` | instead of `transitions` | a stage-dependent model (finite horizon): `[{"transitions": [...]}, ...]`, stage 0 first; every stage has the states, actions and terminal states of the document |
 //!
 //! Ids are non-negative integers (`1.0` is not an id); probabilities and rewards are JSON
@@ -65,8 +65,11 @@
 //! ```
 
 use crate::atomic::write_atomically;
+use crate::bounds::{self, BoundsRow};
 use crate::csv_model::parse_decimal_id;
-use crate::{Format, LoadedModel, MemoryGuard, ReadError, ReadErrorKind, ReadOptions, WriteError};
+use crate::{
+    Format, LoadedModel, MemoryGuard, ReadError, ReadErrorKind, ReadOptions, StageSize, WriteError,
+};
 use decide_core::{MdpBuilder, ModelError, Sense, StateId, TabularMdp, ValidationOptions};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
@@ -182,7 +185,7 @@ pub(crate) fn serde_error(path: &Path, error: &serde_json::Error) -> ReadError {
 /// serde_json quotes what it found (an unknown field's name) as decoded: a `\n` or a
 /// terminal escape sequence written in the file would otherwise break the one-line error
 /// apart or reach the terminal. Control characters are shown escaped instead.
-fn escape_controls(message: &str) -> String {
+pub(crate) fn escape_controls(message: &str) -> String {
     message
         .chars()
         .flat_map(|c| {
@@ -229,11 +232,19 @@ impl<'de> Deserialize<'de> for CountOrNames {
 /// numbers are then read from their text like the CSV reader does (correctly rounded, the
 /// ids in plain decimal digits), and errors quote the text as written.
 struct TransitionFields<'a> {
-    values: [Option<&'a RawValue>; 5],
+    values: [Option<&'a RawValue>; 7],
     len: usize,
 }
 
-const TRANSITION_FIELDS: [&str; 5] = ["state", "action", "next_state", "probability", "reward"];
+const TRANSITION_FIELDS: [&str; 7] = [
+    "state",
+    "action",
+    "next_state",
+    "probability",
+    "reward",
+    "low",
+    "high",
+];
 
 impl<'de> Deserialize<'de> for TransitionFields<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -248,7 +259,7 @@ impl<'de> Deserialize<'de> for TransitionFields<'de> {
                 mut seq: A,
             ) -> Result<TransitionFields<'de>, A::Error> {
                 let mut fields = TransitionFields {
-                    values: [None; 5],
+                    values: [None; 7],
                     len: 0,
                 };
                 while let Some(value) = seq.next_element::<&'de RawValue>()? {
@@ -370,11 +381,10 @@ fn read_text(path: &Path, text: &str, options: &ReadOptions) -> Result<LoadedMod
         |error: ModelError| ReadError::new(path, None, ReadErrorKind::Model(error));
 
     let mut builder = MdpBuilder::new();
-    builder.options(ValidationOptions::with_tolerance(
-        options
-            .probability_tolerance
-            .unwrap_or(DEFAULT_PROBABILITY_TOLERANCE),
-    ));
+    let tolerance = options
+        .probability_tolerance
+        .unwrap_or(DEFAULT_PROBABILITY_TOLERANCE);
+    builder.options(ValidationOptions::with_tolerance(tolerance));
     match states {
         Some(CountOrNames::Count(n)) => {
             builder.declare_states(n).map_err(document_error)?;
@@ -435,25 +445,68 @@ fn read_text(path: &Path, text: &str, options: &ReadOptions) -> Result<LoadedMod
     // Declared counts, terminal marks and the number of transitions are known: a model
     // that cannot fit is refused before the rows are allocated.
     let total: usize = stage_lists.iter().map(|(_, list)| list.len()).sum();
-    MemoryGuard::new().check(path, None, &builder, total as u64)?;
+    let memory = MemoryGuard::new();
+    memory.check(path, None, &builder, total as u64)?;
     let staged = stage_lists.len() > 1;
+    // Each stage is a copy of `builder` (its counts, terminal marks and names) compiled to a
+    // model of its own: a short `{"transitions": []}` per stage must not ask for a copy of a
+    // large model per stage unchecked.
+    if staged {
+        memory.check_stages(
+            path,
+            None,
+            StageSize::of(&builder),
+            stage_lists.len() as u64,
+        )?;
+    }
+    // Interval bounds: told by the first transition's length (7 elements); every transition
+    // then has them.
+    let with_bounds = match stage_lists.first().and_then(|(_, list)| list.first()) {
+        Some(raw) => {
+            serde_json::from_str::<TransitionFields>(raw.get()).is_ok_and(|fields| fields.len == 7)
+        }
+        None => false,
+    };
+    if with_bounds && staged {
+        return Err(ReadError::new(
+            path,
+            None,
+            ReadErrorKind::Format(
+                "interval bounds (7-element transitions) are not supported with `stages`".into(),
+            ),
+        ));
+    }
+    let width = if with_bounds { 7 } else { 5 };
+    let mut bound_rows: Vec<BoundsRow> = Vec::new();
     let mut built = Vec::with_capacity(stage_lists.len());
     for (prefix, transitions) in &stage_lists {
         let mut builder = builder.clone();
+        if with_bounds {
+            // Nature may give a zero-probability outcome mass: keep it.
+            builder.options(ValidationOptions {
+                probability_tolerance: tolerance,
+                keep_zero_probability: true,
+            });
+        }
         builder.reserve(transitions.len());
         for (k, &raw) in transitions.iter().enumerate() {
             let location = || format!("{prefix}transitions[{k}]");
             let fields: TransitionFields = serde_json::from_str(raw.get())
                 .map_err(|e| in_element(path, line_of(raw), &location(), &e))?;
-            if fields.len != TRANSITION_FIELDS.len() {
+            if fields.len != width {
                 return Err(ReadError::new(
                     path,
                     Some(line_of(raw)),
                     ReadErrorKind::Format(format!(
-                        "{}: expected 5 elements [{}], found {}",
+                        "{}: expected {width} elements [{}], found {}{}",
                         location(),
-                        TRANSITION_FIELDS.join(", "),
-                        fields.len
+                        TRANSITION_FIELDS[..width].join(", "),
+                        fields.len,
+                        if with_bounds {
+                            " (the first transition has interval bounds, so every one does)"
+                        } else {
+                            ""
+                        }
                     )),
                 ));
             }
@@ -475,6 +528,8 @@ fn read_text(path: &Path, text: &str, options: &ReadOptions) -> Result<LoadedMod
                 Some(next_state),
                 Some(probability),
                 Some(reward),
+                low,
+                high,
             ] = fields.values
             else {
                 // Unreachable: the length was checked above; kept as an error, never a panic.
@@ -491,6 +546,15 @@ fn read_text(path: &Path, text: &str, options: &ReadOptions) -> Result<LoadedMod
             let probability =
                 number_of(probability).map_err(|expected| bad_field(3, probability, expected))?;
             let reward = number_of(reward).map_err(|expected| bad_field(4, reward, expected))?;
+            if let (Some(low), Some(high)) = (low, high) {
+                bound_rows.push(BoundsRow {
+                    key: (state, action, next_state),
+                    low: number_of(low).map_err(|expected| bad_field(5, low, expected))?,
+                    high: number_of(high).map_err(|expected| bad_field(6, high, expected))?,
+                    line: line_of(raw),
+                    place: Some(k),
+                });
+            }
             // The origin is the 1-based transition index (0 means "none" to the builder), so a
             // build error can be traced back to its element and line.
             builder
@@ -511,14 +575,21 @@ fn read_text(path: &Path, text: &str, options: &ReadOptions) -> Result<LoadedMod
         .map(|(_, b)| b.n_actions_so_far())
         .max()
         .unwrap_or(0);
-    let mut models = Vec::with_capacity(built.len());
-    for (t, ((prefix, mut builder), (_, transitions))) in
-        built.into_iter().zip(&stage_lists).enumerate()
-    {
-        if staged {
+    if staged {
+        for (_, builder) in &mut built {
             builder.declare_states(n_states).map_err(document_error)?;
             builder.declare_actions(n_actions).map_err(document_error)?;
         }
+        // Every stage is now a model of the same counts: refused at once if they cannot all
+        // fit.
+        if let Some((_, stage)) = built.last() {
+            memory.check_stages(path, None, StageSize::of(stage), built.len() as u64)?;
+        }
+    }
+    let mut models = Vec::with_capacity(built.len());
+    for (t, ((prefix, builder), (_, transitions))) in
+        built.into_iter().zip(&stage_lists).enumerate()
+    {
         let model = builder.build().map_err(|e| {
             match e
                 .origin
@@ -545,6 +616,11 @@ fn read_text(path: &Path, text: &str, options: &ReadOptions) -> Result<LoadedMod
         return Err(document_error(ModelError::Empty));
     };
     let later_stages = models.map(|(mdp, _)| mdp).collect();
+    let bounds = if with_bounds {
+        Some(bounds::align(path, &mdp, &bound_rows, tolerance)?)
+    } else {
+        None
+    };
     Ok(LoadedModel {
         mdp,
         summary,
@@ -552,6 +628,7 @@ fn read_text(path: &Path, text: &str, options: &ReadOptions) -> Result<LoadedMod
         sense,
         format: Format::Json,
         later_stages,
+        bounds,
     })
 }
 

@@ -6,6 +6,7 @@
 //! | JSON model | `.json` | [`json_model`] | [`json_model::write`] |
 //! | Cassandra MDP / POMDP (as its underlying MDP) | `.mdp`, `.pomdp` (any case) | [`cassandra`] | — |
 //! | decide's compact binary model | `.decide` | [`binary`] | [`binary::write`] |
+//! | interval bounds (CSV columns / 7-element JSON transitions) | — | [`bounds`] | — |
 //! | solution JSON, policy CSV | — | — | [`solution`] |
 //!
 //! Every reader streams or reads once, never panics on input, and reports errors as
@@ -15,6 +16,7 @@
 
 pub mod atomic;
 pub mod binary;
+pub mod bounds;
 pub mod cassandra;
 pub mod csv_model;
 pub mod error;
@@ -85,6 +87,9 @@ pub struct LoadedModel {
     /// A stage-dependent model's stages 1, 2, … (stage 0 is `mdp`), all with the states and
     /// actions of `mdp`; empty for a stationary model. Only the finite horizon solves them.
     pub later_stages: Vec<TabularMdp>,
+    /// Interval bounds on the outcomes' probabilities, when the file gives them (CSV columns
+    /// `probability_low,probability_high`, JSON transitions of 7 elements): see [`bounds`].
+    pub bounds: Option<bounds::OutcomeBounds>,
 }
 
 impl LoadedModel {
@@ -272,6 +277,27 @@ pub(crate) struct MemoryGuard {
     available: std::cell::OnceCell<Option<u64>>,
 }
 
+/// What one stage of a stage-dependent model needs at least, for
+/// [`MemoryGuard::check_stages`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct StageSize {
+    /// [`MdpBuilder::compiled_bytes`] of the stage.
+    pub(crate) bytes: u64,
+    /// Its number of states, for the message.
+    pub(crate) n_states: u64,
+}
+
+impl StageSize {
+    /// The size of a stage built from `builder` (which walks its names: once per builder,
+    /// not once per stage).
+    pub(crate) fn of(builder: &MdpBuilder) -> Self {
+        StageSize {
+            bytes: builder.compiled_bytes(),
+            n_states: builder.n_states_so_far(),
+        }
+    }
+}
+
 /// Models needing less than this are never refused, so small ones cost no look-up.
 const ALWAYS_FITS_BYTES: u64 = 64 << 20;
 
@@ -289,7 +315,41 @@ impl MemoryGuard {
         builder: &MdpBuilder,
         more_rows: u64,
     ) -> Result<(), ReadError> {
-        let needed = builder.required_bytes(more_rows);
+        self.check_bytes(path, line, builder.required_bytes(more_rows), || {
+            match builder.n_rows() as u64 + more_rows {
+                0 => format!("{} states", builder.n_states_so_far()),
+                1 => format!("{} states and 1 row", builder.n_states_so_far()),
+                rows => format!("{} states and {rows} rows", builder.n_states_so_far()),
+            }
+        })
+    }
+
+    /// Fails when a stage-dependent model of `stages` stages cannot fit, each stage compiled
+    /// to at least what `stage` compiles to ([`MdpBuilder::compiled_bytes`] of a builder with
+    /// the counts, terminal marks and names every stage gets, computed once by the caller):
+    /// checked before a builder is made for each stage, since a few bytes per stage could
+    /// otherwise ask for a copy of a large model per stage.
+    pub(crate) fn check_stages(
+        &self,
+        path: &Path,
+        line: Option<u64>,
+        stage: StageSize,
+        stages: u64,
+    ) -> Result<(), ReadError> {
+        let needed = stage.bytes.saturating_mul(stages);
+        self.check_bytes(path, line, needed, || {
+            format!("{stages} stages of {} states", stage.n_states)
+        })
+    }
+
+    /// Fails when `needed` bytes cannot fit; `counts` says what needs them.
+    fn check_bytes(
+        &self,
+        path: &Path,
+        line: Option<u64>,
+        needed: u64,
+        counts: impl FnOnce() -> String,
+    ) -> Result<(), ReadError> {
         if needed <= ALWAYS_FITS_BYTES {
             return Ok(());
         }
@@ -299,17 +359,13 @@ impl MemoryGuard {
         if needed <= available {
             return Ok(());
         }
-        let counts = match builder.n_rows() as u64 + more_rows {
-            0 => format!("{} states", builder.n_states_so_far()),
-            1 => format!("{} states and 1 row", builder.n_states_so_far()),
-            rows => format!("{} states and {rows} rows", builder.n_states_so_far()),
-        };
         Err(ReadError::new(
             path,
             line,
             ReadErrorKind::Format(format!(
-                "the model needs at least {} of memory ({counts}), more than the {} available",
+                "the model needs at least {} of memory ({}), more than the {} available",
                 gibibytes(needed),
+                counts(),
                 gibibytes(available)
             )),
         ))

@@ -38,6 +38,7 @@ pub mod bellman;
 pub mod certificate;
 pub mod evaluate;
 pub mod finite;
+pub mod robust;
 pub mod runner;
 pub mod total;
 

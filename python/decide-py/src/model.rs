@@ -167,6 +167,7 @@ pub fn read(
             sense,
             format,
             later_stages,
+            bounds: _,
         }) if later_stages.is_empty() => Ok(NativeModel {
             mdp,
             summary,
