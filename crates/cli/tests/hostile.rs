@@ -365,6 +365,36 @@ fn generated_cases(dir: &Path) -> Vec<(String, i32, String)> {
             n - 1
         ),
     );
+    // A stage-dependent model of 4 000 000 declared states (one copy fits, about 0.4 GiB)
+    // in 10 000 stages, each a model of its own: terabytes, refused before a builder is made
+    // for each stage. Stage rows in CSV (refused as the stages come, at the first that no
+    // longer fits), and JSON stages of a few bytes each (refused from their count).
+    std::fs::write(
+        dir.join("stages_beyond_memory.meta.json"),
+        r#"{"discount": 0.9, "states": 4000000}"#,
+    )
+    .expect("write a generated sidecar");
+    let stages = 10_000;
+    let mut rows = String::from("state,action,next_state,probability,reward,stage\n");
+    for t in 0..stages {
+        rows.push_str(&format!("0,0,0,1,0,{t}\n"));
+    }
+    add(
+        "stages_beyond_memory.transitions.csv",
+        rows.into_bytes(),
+        1,
+        "stages of 4000000 states), more than the",
+    );
+    add(
+        "stages_beyond_memory.json",
+        format!(
+            "{{\"discount\": 0.9, \"states\": 4000000, \"stages\": [{}]}}",
+            vec![r#"{"transitions": []}"#; stages].join(", ")
+        )
+        .into_bytes(),
+        1,
+        "GiB of memory (10000 stages of 4000000 states), more than the",
+    );
     // A 16 MiB line with no newline: not a CSV header.
     add(
         "one_long_line.transitions.csv",
