@@ -88,8 +88,8 @@ struct SolveArgs {
     /// Stop after this many seconds with the best result so far.
     #[arg(long, value_name = "SECONDS")]
     time_limit: Option<f64>,
-    /// Worker threads (0 = all cores).
-    #[arg(long, default_value_t = 0, value_name = "N")]
+    /// Worker threads (0 = all cores; at most 1024).
+    #[arg(long, default_value_t = 0, value_name = "N", value_parser = parse_threads)]
     threads: usize,
     /// Write values, policy, bounds and report as JSON.
     #[arg(long, value_name = "FILE")]
@@ -186,6 +186,19 @@ impl ObjectiveArgs {
             },
         }
     }
+}
+
+fn parse_threads(s: &str) -> Result<usize, String> {
+    let threads: usize = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a whole number of threads"))?;
+    if threads > decide_solve::runner::MAX_THREADS {
+        return Err(format!(
+            "{threads} threads: at most {} (0 = all cores)",
+            decide_solve::runner::MAX_THREADS
+        ));
+    }
+    Ok(threads)
 }
 
 fn parse_algorithm(s: &str) -> Result<Algorithm, String> {

@@ -671,3 +671,19 @@ fn an_output_that_cannot_be_written_is_exit_2_naming_it() {
         )
     );
 }
+
+/// A thread count far beyond any machine (a typo) is refused at once instead of starting
+/// that many threads; a generous one still solves.
+#[test]
+fn absurd_thread_counts_are_refused_quickly() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = write_ring(dir.path(), "ring", 50, 0.9);
+    let start = Instant::now();
+    let out = run(&["solve", path_str(&model), "--threads", "100000", "-q"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("at most 1024"), "{stderr}");
+    assert!(start.elapsed() < Duration::from_secs(5));
+    let out = run(&["solve", path_str(&model), "--threads", "64", "-q"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+}

@@ -224,8 +224,18 @@ pub fn solve_with(
     })
 }
 
+/// The most worker threads a run accepts: far above any machine's cores, low enough that a
+/// typo (`--threads 100000`) is refused instead of starting a hundred thousand threads.
+pub const MAX_THREADS: usize = 1024;
+
 /// The worker pool a run uses (`limits.threads`, 0 = all cores).
 pub(crate) fn thread_pool(limits: &Limits) -> Result<rayon::ThreadPool, SolveError> {
+    if limits.threads > MAX_THREADS {
+        return Err(SolveError::Threads {
+            threads: limits.threads,
+            message: format!("at most {MAX_THREADS} worker threads are allowed"),
+        });
+    }
     rayon::ThreadPoolBuilder::new()
         .num_threads(limits.threads)
         .build()
