@@ -28,6 +28,8 @@ pub struct ScheduleArgs {
     pub method: Method,
     /// Seconds per instance for heuristic (default 1) and exact (default: no limit). An exact
     /// run stopped by it returns its best schedule and lower bound, and decide exits with 3.
+    /// heuristic uses all of it unless it reaches a proven optimum (cost 0, or the subset DP's
+    /// optimum on instances of at most 16 jobs).
     #[arg(long, value_name = "SECONDS")]
     pub time_limit: Option<f64>,
     /// Look-ahead parameter k of the ATC rule.

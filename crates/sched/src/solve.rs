@@ -189,17 +189,25 @@ pub fn solve(instance: &Instance, method: Method, options: &SolveOptions) -> Sch
     let (sequence, lower_bound, status) = match method {
         Method::Heuristic => {
             let start = best_rule(instance, options);
+            // On small instances the subset DP knows the optimum within milliseconds: the
+            // search then stops as soon as it reaches it (and says it is optimal) instead of
+            // spending its whole time limit looking for something better.
+            let optimum = if instance.n_jobs() <= SUBSET_DP_JOBS {
+                subset_dp::solve_until(instance, &deadline).map(|(_, cost)| cost)
+            } else {
+                None
+            };
             let found = local_search::iterated_dynasearch(
                 instance,
                 &start,
                 &IteratedDynasearchOptions {
                     time_limit: Some(options.time_limit.unwrap_or(1.0)),
                     max_kicks: None,
-                    target: Some(0),
+                    target: Some(optimum.unwrap_or(0)),
                     seed: options.seed,
                 },
             );
-            (found.sequence, 0, Status::Heuristic)
+            (found.sequence, optimum.unwrap_or(0), Status::Heuristic)
         }
         Method::Exact => exact(instance, options, &deadline),
         rule => (rule_sequence(instance, rule, options), 0, Status::Heuristic),

@@ -65,3 +65,21 @@ fn eight_jobs_opt_34_edd_35_mdd_34_mddc_34() {
     assert_eq!((exact.objective, exact.lower_bound), (34, 34));
     assert_eq!(exact.status, decide_sched::Status::Optimal);
 }
+
+/// `heuristic` on an instance small enough for the subset DP stops as soon as it reaches the
+/// optimum and says so, instead of spending its whole time limit (1 s by default).
+#[test]
+fn heuristic_stops_at_a_proven_optimum_on_small_instances() {
+    let instance =
+        Instance::from_processing_and_due(&[10, 11, 10, 10, 11, 10], &[15, 11, 13, 11, 12, 11])
+            .unwrap();
+    let options = SolveOptions {
+        time_limit: Some(30.0),
+        ..SolveOptions::default()
+    };
+    let found = solve(&instance, Method::Heuristic, &options);
+    assert_eq!(found.objective, brute_force(&instance));
+    assert!(found.proven_optimal);
+    assert_eq!(found.lower_bound, 141);
+    assert!(found.seconds < 5.0, "{found:?}");
+}
