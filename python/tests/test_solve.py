@@ -176,6 +176,21 @@ def test_criteria():
         forest.solve(criterion="robust")
 
 
+@pytest.mark.parametrize(
+    "criterion, algorithm",
+    [("average", "gs"), ("average", "mpi"), ("average", "lp"), ("total", "gs"),
+     ("total", "mpi"), ("total", "lp"), ("finite", "vi"), ("finite", "lp")],
+)
+def test_unsupported_algorithm_for_a_criterion_is_a_value_error(criterion, algorithm):
+    P, R = example.forest()
+    forest = decide.Model.from_arrays(P, R)
+    horizon = 3 if criterion == "finite" else None
+    with pytest.raises(ValueError, match=f"does not solve the {criterion} criterion") as e:
+        forest.solve(algorithm, criterion=criterion, horizon=horizon)
+    # The message lists what the criterion takes.
+    assert "takes algorithm" in str(e.value) and "auto" in str(e.value)
+
+
 def test_no_proper_policy_is_a_solve_error():
     model = decide.Model.from_edges([0], [0], [0], [1.0], [1.0])
     with pytest.raises(decide.SolveError, match="no policy reaches a terminal state"):

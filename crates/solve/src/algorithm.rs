@@ -6,7 +6,7 @@ use crate::algorithms::{
     ValueIteration,
 };
 use crate::evaluate::DIRECT_SOLVE_MAX_STATES;
-use decide_core::TabularMdp;
+use decide_core::{Criterion, TabularMdp};
 use std::fmt;
 use std::str::FromStr;
 
@@ -75,6 +75,32 @@ impl Algorithm {
             Algorithm::LinearProgramming {
                 formulation: Formulation::Dual,
             } => "lp-dual",
+        }
+    }
+
+    /// Whether this algorithm solves `criterion` (the README's criteria table): every
+    /// algorithm the discounted criterion; `auto`, `pi` and `vi` the total and average
+    /// criteria; only `auto` (backward induction) the finite horizon.
+    pub fn supports(self, criterion: &Criterion) -> bool {
+        match criterion {
+            Criterion::Discounted { .. } => true,
+            Criterion::Total | Criterion::Average => matches!(
+                self,
+                Algorithm::Auto | Algorithm::PolicyIteration | Algorithm::ValueIteration
+            ),
+            Criterion::FiniteHorizon { .. } => self == Algorithm::Auto,
+        }
+    }
+
+    /// The CLI spellings of the algorithms that solve the criterion named `criterion` (as
+    /// [`Criterion::as_str`] spells it), for messages.
+    pub fn supported_for(criterion: &str) -> &'static str {
+        match criterion {
+            "discounted" => "auto, vi, gs, pi, mpi, lp, lp-dual",
+            "total" => "auto (= pi), pi, vi",
+            "average" => "auto (pi up to 5000 states, else vi), pi, vi (relative value iteration)",
+            "finite" => "auto (backward induction) only",
+            _ => "auto",
         }
     }
 

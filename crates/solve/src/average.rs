@@ -75,12 +75,11 @@ pub fn solve_average(
     let mdp = problem.model;
     let use_pi = match algorithm.resolve(mdp) {
         Algorithm::PolicyIteration => true,
-        Algorithm::ValueIteration | Algorithm::GaussSeidel | Algorithm::ModifiedPolicyIteration => {
-            false
-        }
+        // `auto` beyond the direct-solve size resolves to `mpi`: relative value iteration.
+        Algorithm::ValueIteration | Algorithm::ModifiedPolicyIteration => false,
         Algorithm::Auto => false,
         // Refused by `solve_with` before it gets here.
-        Algorithm::LinearProgramming { .. } => false,
+        Algorithm::GaussSeidel | Algorithm::LinearProgramming { .. } => false,
     };
     let name = if use_pi {
         "policy_iteration"
@@ -160,6 +159,14 @@ pub fn solve_average(
             }
             if gap <= limits.tolerance {
                 status = Status::Converged;
+                break;
+            }
+            // What is left of the bracket is rounding: more iterations cannot shrink it. The
+            // computed `T h − h` carries an error of at most `δ + 2u|h|` per state (one `q`
+            // and one subtraction), well inside `tie(h) = 2δ`, so a bracket of two ties is
+            // rounding only (as `precision_limit` in the discounted runner).
+            if gap <= 2.0 * tie(&h) {
+                status = Status::PrecisionLimit;
                 break;
             }
             if let Some(s) = stop(control, interrupt, limits, &started, iterations) {
@@ -343,18 +350,90 @@ fn merge_triplets(mut t: Vec<Triplet<usize, usize, f64>>) -> Vec<Triplet<usize, 
 /// The closed classes (recurrent classes) of the policy's chain and the gain of each:
 /// `(smallest state of the class, gain)`. Terminal states are absorbing with reward 0.
 pub fn closed_class_gains(mdp: &TabularMdp, policy: &[usize]) -> Vec<(usize, f64)> {
-    let n = mdp.n_states();
+    closed_classes(mdp, policy)
+        .iter()
+        .map(|members| {
+            (
+                *members.iter().min().unwrap_or(&0),
+                class_gain(mdp, policy, members),
+            )
+        })
+        .collect()
+}
+
+/// The successors of `s` under `policy` ([`NO_PAIR`]: an absorbing state).
+fn policy_successors(mdp: &TabularMdp, policy: &[usize], s: usize) -> Vec<usize> {
     let csr = mdp.csr();
-    let successors = |s: usize| -> Vec<usize> {
-        let k = policy[s];
-        if k == NO_PAIR {
-            vec![s]
-        } else {
-            (csr.pair_outcomes[k]..csr.pair_outcomes[k + 1])
-                .map(|j| csr.next[j] as usize)
-                .collect()
+    let k = policy[s];
+    if k == NO_PAIR {
+        vec![s]
+    } else {
+        (csr.pair_outcomes[k]..csr.pair_outcomes[k + 1])
+            .map(|j| csr.next[j] as usize)
+            .collect()
+    }
+}
+
+/// The gains of a policy that may be multichain: its closed classes (states, sorted, and
+/// gain) and every state's gain, `g(s) = Σ_C P(the chain from s ends in C) · g_C`. `policy` is
+/// an action per state as in [`Solution::policy`] (`None`: absorbing with reward 0, like a
+/// terminal state under the average criterion). Transient states by Gauss–Seidel sweeps of
+/// `g = P g` until they stop changing (at most 100 000 sweeps).
+pub fn policy_gains(
+    mdp: &TabularMdp,
+    policy: &[Option<decide_core::ActionId>],
+) -> (Vec<(Vec<usize>, f64)>, Vec<f64>) {
+    let n = mdp.n_states();
+    let pairs: Vec<usize> = (0..n)
+        .map(|s| {
+            policy
+                .get(s)
+                .copied()
+                .flatten()
+                .and_then(|a| mdp.pair_of(StateId(s as u32), a))
+                .unwrap_or(NO_PAIR)
+        })
+        .collect();
+    let mut classes: Vec<(Vec<usize>, f64)> = closed_classes(mdp, &pairs)
+        .into_iter()
+        .map(|mut members| {
+            members.sort_unstable();
+            let g = class_gain(mdp, &pairs, &members);
+            (members, g)
+        })
+        .collect();
+    classes.sort_by_key(|(members, _)| members[0]);
+    let mut gain = vec![0.0; n];
+    let mut fixed = vec![false; n];
+    for (members, g) in &classes {
+        for &s in members {
+            gain[s] = *g;
+            fixed[s] = true;
         }
-    };
+    }
+    let csr = mdp.csr();
+    for _ in 0..100_000 {
+        let mut change = 0.0f64;
+        for s in (0..n).filter(|&s| !fixed[s]) {
+            let k = pairs[s];
+            let new: f64 = (csr.pair_outcomes[k]..csr.pair_outcomes[k + 1])
+                .map(|j| csr.probability[j] * gain[csr.next[j] as usize])
+                .sum();
+            change = change.max((new - gain[s]).abs());
+            gain[s] = new;
+        }
+        if change <= 1e-15 * gain.iter().fold(1.0f64, |m, g| m.max(g.abs())) {
+            break;
+        }
+    }
+    (classes, gain)
+}
+
+/// The closed classes (recurrent classes) of the policy's chain, each as its states.
+/// [`NO_PAIR`] states are absorbing.
+pub fn closed_classes(mdp: &TabularMdp, policy: &[usize]) -> Vec<Vec<usize>> {
+    let n = mdp.n_states();
+    let successors = |s: usize| policy_successors(mdp, policy, s);
     let components = strongly_connected(n, &successors);
     let mut component_of = vec![0usize; n];
     for (c, members) in components.iter().enumerate() {
@@ -362,55 +441,59 @@ pub fn closed_class_gains(mdp: &TabularMdp, policy: &[usize]) -> Vec<(usize, f64
             component_of[s] = c;
         }
     }
-    let mut gains = Vec::new();
-    for (c, members) in components.iter().enumerate() {
-        let closed = members
-            .iter()
-            .all(|&s| successors(s).iter().all(|&t| component_of[t] == c));
-        if !closed {
-            continue;
-        }
-        // Stationary distribution of the class by power iteration on (I + P)/2 (aperiodic).
-        let index: std::collections::HashMap<usize, usize> =
-            members.iter().enumerate().map(|(i, &s)| (s, i)).collect();
-        let m = members.len();
-        let mut mu = vec![1.0 / m as f64; m];
-        for _ in 0..100_000 {
-            let mut next = vec![0.0; m];
-            for (i, &s) in members.iter().enumerate() {
-                next[i] += 0.5 * mu[i];
-                let k = policy[s];
-                if k == NO_PAIR {
-                    next[i] += 0.5 * mu[i];
-                    continue;
-                }
-                for j in csr.pair_outcomes[k]..csr.pair_outcomes[k + 1] {
-                    next[index[&(csr.next[j] as usize)]] += 0.5 * mu[i] * csr.probability[j];
-                }
-            }
-            let change = next
+    components
+        .into_iter()
+        .enumerate()
+        .filter(|(c, members)| {
+            members
                 .iter()
-                .zip(&mu)
-                .fold(0.0f64, |a, (x, y)| a.max((x - y).abs()));
-            mu = next;
-            if change < 1e-15 {
-                break;
+                .all(|&s| successors(s).iter().all(|&t| component_of[t] == *c))
+        })
+        .map(|(_, members)| members)
+        .collect()
+}
+
+/// The gain (reward per step) of one closed class of the policy's chain, from its stationary
+/// distribution by power iteration on `(I + P)/2` (aperiodic). [`NO_PAIR`] states earn 0.
+pub fn class_gain(mdp: &TabularMdp, policy: &[usize], members: &[usize]) -> f64 {
+    let csr = mdp.csr();
+    let index: std::collections::HashMap<usize, usize> =
+        members.iter().enumerate().map(|(i, &s)| (s, i)).collect();
+    let m = members.len();
+    let mut mu = vec![1.0 / m as f64; m];
+    for _ in 0..100_000 {
+        let mut next = vec![0.0; m];
+        for (i, &s) in members.iter().enumerate() {
+            next[i] += 0.5 * mu[i];
+            let k = policy[s];
+            if k == NO_PAIR {
+                next[i] += 0.5 * mu[i];
+                continue;
+            }
+            for j in csr.pair_outcomes[k]..csr.pair_outcomes[k + 1] {
+                next[index[&(csr.next[j] as usize)]] += 0.5 * mu[i] * csr.probability[j];
             }
         }
-        let gain: f64 = members
+        let change = next
             .iter()
-            .enumerate()
-            .map(|(i, &s)| {
-                if policy[s] == NO_PAIR {
-                    0.0
-                } else {
-                    mu[i] * csr.pair_reward[policy[s]]
-                }
-            })
-            .sum();
-        gains.push((*members.iter().min().unwrap_or(&0), gain));
+            .zip(&mu)
+            .fold(0.0f64, |a, (x, y)| a.max((x - y).abs()));
+        mu = next;
+        if change < 1e-15 {
+            break;
+        }
     }
-    gains
+    members
+        .iter()
+        .enumerate()
+        .map(|(i, &s)| {
+            if policy[s] == NO_PAIR {
+                0.0
+            } else {
+                mu[i] * csr.pair_reward[policy[s]]
+            }
+        })
+        .sum()
 }
 
 /// Tarjan's strongly connected components, iterative (no recursion depth limit).

@@ -23,11 +23,14 @@
 //!
 //! | algorithm | type | CLI | criteria |
 //! |---|---|---|---|
-//! | value iteration (Jacobi) | [`algorithms::ValueIteration`] | `vi` | discounted |
+//! | value iteration (Jacobi) | [`algorithms::ValueIteration`] | `vi` | discounted; total ([`total`]), average (relative VI, [`average`]) |
 //! | Gauss–Seidel value iteration | [`algorithms::GaussSeidel`] | `gs` | discounted |
-//! | policy iteration, exact evaluation | [`algorithms::PolicyIteration`] | `pi` | discounted |
+//! | policy iteration, exact evaluation | [`algorithms::PolicyIteration`] | `pi` | discounted; total, average (Howard) |
 //! | modified policy iteration | [`algorithms::ModifiedPolicyIteration`] | `mpi` | discounted |
 //! | linear programming (HiGHS; cargo feature `lp`, on by default): primal over values, dual over occupancy measures | [`algorithms::LinearProgramming`] | `lp`, `lp-dual` | discounted |
+//!
+//! Finite horizon takes `auto` only (backward induction, [`finite`]); [`Algorithm::supports`]
+//! says which algorithm solves which criterion, and [`solve_with`] refuses the rest.
 //!
 //! **Solvers never print**, and own no loop control: [`runner::run`] is the only loop.
 

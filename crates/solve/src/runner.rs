@@ -85,7 +85,10 @@ pub enum SolveError {
         action: ActionId,
     },
     /// The algorithm does not solve this criterion.
-    #[error("algorithm {algorithm} does not solve the {criterion} criterion")]
+    #[error(
+        "algorithm {algorithm} does not solve the {criterion} criterion (it takes {})",
+        Algorithm::supported_for(criterion)
+    )]
     UnsupportedCriterion {
         /// The algorithm.
         algorithm: &'static str,
@@ -195,12 +198,7 @@ pub fn solve_with(
     observer: &mut (dyn Observer + Send),
     interrupt: &Interrupt,
 ) -> Result<Solution, SolveError> {
-    if matches!(algorithm, Algorithm::LinearProgramming { .. })
-        && !matches!(
-            problem.objective.criterion,
-            decide_core::Criterion::Discounted { .. }
-        )
-    {
+    if !algorithm.supports(&problem.objective.criterion) {
         return Err(SolveError::UnsupportedCriterion {
             algorithm: algorithm.as_str(),
             criterion: problem.objective.criterion.as_str(),

@@ -14,8 +14,14 @@
 //!    is still proper — under the standard SSP assumption (every improper policy has unbounded
 //!    cost from some state) it always is (Bertsekas & Tsitsiklis 1991);
 //! 4. for value iteration, checks the greedy policy periodically by exact evaluation and stops
-//!    at a policy-iteration fixed point, or reports the improper policy whose values grow
-//!    without bound.
+//!    at a policy-iteration fixed point. An improper greedy policy is not by itself a sign of
+//!    trouble: with zero-reward cycles (FrozenLake's agent may walk into a wall forever while
+//!    the goal is reached with probability 1 by other, equally good actions) ties hide the
+//!    proper optimal policy, so a proper policy is looked for among the near-greedy actions
+//!    (backward search from the terminating states) and checked exactly. The run reports an
+//!    unbounded total reward only with a witness: a closed class of the greedy policy that
+//!    never terminates and earns a positive gain (negative when minimising). A fixed point
+//!    that no proper policy attains is reported as such, without a certificate.
 //!
 //! The certificate: at a fixed point the returned values `V = V^π` satisfy
 //! `|V − T_π V| ≤ ρ` (solve residual), so `|V^π(s) − V(s)| ≤ τ_π(s)·ρ` where `τ_π(s)` is the
@@ -158,6 +164,76 @@ pub fn improper_states(mdp: &TabularMdp, terminating: &[bool], policy: &[usize])
         .collect()
 }
 
+/// A proper policy that uses only actions whose `q` against `values` is within `slack` of the
+/// state's best, or `None` if there is none. A backward breadth-first search from the
+/// terminating states: a state is reached through a near-greedy action with an outcome in an
+/// already reached state, and takes the best such action; so every state moves closer to
+/// termination with positive probability, and the policy terminates with probability 1.
+/// Terminating states keep `fallback`'s pair.
+fn proper_near_greedy(
+    mdp: &TabularMdp,
+    sense: decide_core::Sense,
+    terminating: &[bool],
+    values: &[f64],
+    fallback: &[usize],
+    slack: f64,
+) -> Option<Vec<usize>> {
+    let n = mdp.n_states();
+    let csr = mdp.csr();
+    let sign = match sense {
+        decide_core::Sense::Maximize => 1.0,
+        decide_core::Sense::Minimize => -1.0,
+    };
+    // Signed q (larger is better) and whether the pair is near-greedy.
+    let mut score = vec![f64::NEG_INFINITY; mdp.n_pairs()];
+    let mut near = vec![false; mdp.n_pairs()];
+    let mut pair_state = vec![0usize; mdp.n_pairs()];
+    for s in 0..n {
+        let pairs = csr.state_pairs[s]..csr.state_pairs[s + 1];
+        let mut best = f64::NEG_INFINITY;
+        for k in pairs.clone() {
+            pair_state[k] = s;
+            score[k] = sign * crate::bellman::pair_q(&csr, k, 1.0, values);
+            best = best.max(score[k]);
+        }
+        for k in pairs {
+            near[k] = score[k] >= best - slack;
+        }
+    }
+    let mut incoming: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for k in (0..near.len()).filter(|&k| near[k]) {
+        for j in csr.pair_outcomes[k]..csr.pair_outcomes[k + 1] {
+            incoming[csr.next[j] as usize].push(k);
+        }
+    }
+    let mut policy = fallback.to_vec();
+    let mut reached = terminating.to_vec();
+    let mut queue: VecDeque<usize> = (0..n).filter(|&s| terminating[s]).collect();
+    while let Some(t) = queue.pop_front() {
+        for &k in &incoming[t] {
+            let s = pair_state[k];
+            if reached[s] {
+                continue;
+            }
+            // The best near-greedy pair of `s` with an outcome in a reached state (`k` is one).
+            let mut chosen = k;
+            for kk in csr.state_pairs[s]..csr.state_pairs[s + 1] {
+                if near[kk]
+                    && score[kk] > score[chosen]
+                    && (csr.pair_outcomes[kk]..csr.pair_outcomes[kk + 1])
+                        .any(|j| reached[csr.next[j] as usize])
+                {
+                    chosen = kk;
+                }
+            }
+            policy[s] = chosen;
+            reached[s] = true;
+            queue.push_back(s);
+        }
+    }
+    reached.iter().all(|&r| r).then_some(policy)
+}
+
 fn describe(states: &[StateId]) -> String {
     let shown: Vec<String> = states.iter().take(10).map(|s| s.to_string()).collect();
     if states.len() > 10 {
@@ -168,7 +244,8 @@ fn describe(states: &[StateId]) -> String {
 }
 
 /// Solves the total-reward criterion with policy iteration (`pi`, `auto`) or value iteration
-/// (`vi`, `gs`, `mpi` all run value iteration with periodic exact checks).
+/// (`vi`, with periodic exact checks); other algorithms are refused by
+/// [`solve_with`](crate::solve_with).
 /// `initial` is an optional starting policy for policy iteration.
 pub fn solve_total(
     problem: &Problem<'_>,
@@ -366,13 +443,23 @@ impl<'p, 'a> TotalRun<'p, 'a> {
             }
             let improper = improper_states(self.problem.model, &self.terminating, &self.policy);
             if !improper.is_empty() {
-                self.notes.push(format!(
-                    "the improved policy never terminates from states {} (zero-reward cycles?); stopped at the last proper policy",
-                    describe(&improper)
-                ));
-                self.policy = previous;
-                self.values = proper_values;
-                return Status::ImproperPolicy;
+                // Without the SSP assumption (zero-reward cycles) the improvement may never
+                // terminate. Keep the previous action where it does not: the states that
+                // still terminate under the improvement only lead to such states, and the
+                // others follow the previous proper policy until they join them, so the
+                // mixture is proper; and `T_μ V^π ≥ V^π` (≤ when minimising) makes it no
+                // worse anywhere than the previous policy.
+                for s in &improper {
+                    self.policy[s.index()] = previous[s.index()];
+                }
+                if self.policy == previous {
+                    self.notes.push(format!(
+                        "the improved policy never terminates from states {} (zero-reward cycles?); stopped at the last proper policy",
+                        describe(&improper)
+                    ));
+                    self.values = proper_values;
+                    return Status::ImproperPolicy;
+                }
             }
             if let Some(status) = self.stop_reason(observer, interrupt, &stats, Some(changes)) {
                 self.policy = previous;
@@ -389,7 +476,9 @@ impl<'p, 'a> TotalRun<'p, 'a> {
     ) -> Status {
         const CHECK_EVERY: u64 = 64;
         let mut last_check_residual = f64::INFINITY;
-        let mut growing = 0;
+        // The last proper near-greedy policy that failed the fixed-point check (not tried
+        // again until it changes).
+        let mut last_candidate: Option<Vec<usize>> = None;
         loop {
             let stats = self.backup(false);
             self.iterations += 1;
@@ -399,7 +488,12 @@ impl<'p, 'a> TotalRun<'p, 'a> {
                 return Status::ImproperPolicy;
             }
             let residual = stats.residual();
-            if residual <= self.limits.tolerance || self.iterations % CHECK_EVERY == 0 {
+            let tie = self.tie();
+            let rounding_level = residual <= tie;
+            if residual <= self.limits.tolerance
+                || rounding_level
+                || self.iterations.is_multiple_of(CHECK_EVERY)
+            {
                 // The greedy policy of the values just backed up from.
                 let improper = improper_states(self.problem.model, &self.terminating, &self.policy);
                 if improper.is_empty() {
@@ -414,11 +508,38 @@ impl<'p, 'a> TotalRun<'p, 'a> {
                         self.last = Some(check);
                         return Status::Converged;
                     }
-                } else if residual >= last_check_residual {
-                    growing += 1;
-                    if growing >= 3 {
+                } else {
+                    if let Some(note) = self.unbounded(&improper, residual, last_check_residual) {
+                        self.notes.push(note);
+                        return Status::ImproperPolicy;
+                    }
+                    // Ties: with zero-reward cycles (reaching a goal with probability 1, say)
+                    // the greedy choice among equally good actions may never terminate. Look
+                    // for a proper policy among the near-greedy actions and check it exactly.
+                    // Value iteration's last digits may stay off V* by more than the rounding
+                    // of one backup (its increments fall below an ulp), so a wider slack is
+                    // tried too, at the periodic checks and at the end: a wrong candidate
+                    // fails the exact check and costs nothing but the check.
+                    let widen = rounding_level || self.iterations.is_multiple_of(CHECK_EVERY);
+                    let tried = self.try_proper_near_greedy(
+                        2.0 * residual + tie,
+                        widen,
+                        &mut last_candidate,
+                    );
+                    if tried == Some(Status::Converged) {
+                        return Status::Converged;
+                    }
+                    if rounding_level {
+                        if let Some(candidate) = last_candidate.take() {
+                            // Value iteration can do no more; its near-greedy proper policy
+                            // is close to optimal: policy iteration finishes from it.
+                            self.notes.push(
+                                "value iteration's values settled at rounding level with an improper greedy policy (ties); finished by policy iteration from a proper policy among the near-greedy actions".into(),
+                            );
+                            return self.policy_iteration(candidate, observer, interrupt);
+                        }
                         self.notes.push(format!(
-                            "value iteration's greedy policy never terminates from states {} and the values keep growing: the total reward is unbounded there",
+                            "value iteration reached its fixed point up to rounding (residual {residual:.2e}), but no policy attaining these values terminates from states {}: the optimum there is approached only by never terminating (zero-reward cycles)",
                             describe(&improper)
                         ));
                         return Status::ImproperPolicy;
@@ -432,20 +553,119 @@ impl<'p, 'a> TotalRun<'p, 'a> {
         }
     }
 
-    fn finish(
-        mut self,
-        status: Status,
-        policy_iteration: bool,
-        observer: &mut (dyn Observer + Send),
-    ) -> Solution {
+    /// Whether the greedy policy (of the values before the last backup, now in `scratch`)
+    /// proves the total reward unbounded: a closed class that never terminates and whose gain
+    /// is positive (negative when minimising). The proof is `g ≥ min_C (T_π V − V)` on the
+    /// class (its stationary distribution averages `T_π V − V` to `g`); a class whose
+    /// estimated gain is clearly positive while the residual no longer shrinks is reported
+    /// too (periodic classes, where `T_π V − V` alternates in sign).
+    fn unbounded(
+        &self,
+        improper: &[StateId],
+        residual: f64,
+        last_check_residual: f64,
+    ) -> Option<String> {
         let mdp = self.problem.model;
-        let n = mdp.n_states();
-        // Residual of the returned values under the returned policy, and the best improvement.
+        let sign = match self.problem.sense() {
+            decide_core::Sense::Maximize => 1.0,
+            decide_core::Sense::Minimize => -1.0,
+        };
+        let tie = self.tie();
+        let threshold = 1e-9 * self.problem.max_abs_reward.max(f64::MIN_POSITIVE);
+        for class in crate::average::closed_classes(mdp, &self.policy) {
+            if class.iter().any(|&s| self.terminating[s]) {
+                continue;
+            }
+            let proven = class
+                .iter()
+                .all(|&s| sign * (self.values[s] - self.scratch[s]) > tie);
+            // The power iteration of the estimate costs more than a sweep: only when the
+            // residual has stopped shrinking.
+            let stalled = residual >= last_check_residual;
+            if !proven && !stalled {
+                continue;
+            }
+            let gain = crate::average::class_gain(mdp, &self.policy, &class);
+            let estimated = sign * gain > threshold;
+            if proven || estimated {
+                let mut members: Vec<StateId> = class.iter().map(|&s| StateId(s as u32)).collect();
+                members.sort();
+                return Some(format!(
+                    "the total reward is unbounded: value iteration's greedy policy never terminates from states {} and cycles through states {} earning {gain:.6e} per step there, so the values grow without bound",
+                    describe(improper),
+                    describe(&members)
+                ));
+            }
+        }
+        None
+    }
+
+    /// Looks for a proper policy among the actions whose `q` is within `slack` of the best
+    /// (`widen`: ten times wider, and so on, while none is found), evaluates it exactly and ends the run (converged) if it is a policy-iteration fixed
+    /// point; otherwise value iteration goes on from its own values.
+    fn try_proper_near_greedy(
+        &mut self,
+        slack: f64,
+        widen: bool,
+        last_candidate: &mut Option<Vec<usize>>,
+    ) -> Option<Status> {
+        // The widest slack tried: the tolerance, or a millionth of the values' scale.
+        let magnitude = self.scratch.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        let widest = self
+            .limits
+            .tolerance
+            .max(1e-6 * magnitude.max(self.problem.max_abs_reward));
+        let mut slack = slack;
+        let candidate = loop {
+            let found = proper_near_greedy(
+                self.problem.model,
+                self.problem.sense(),
+                &self.terminating,
+                &self.scratch,
+                &self.policy,
+                slack,
+            );
+            match found {
+                Some(policy) => break policy,
+                None if widen && slack < widest => slack = (slack * 10.0).min(widest),
+                None => return None,
+            }
+        };
+        if last_candidate.as_ref() == Some(&candidate) {
+            return None;
+        }
+        let (saved_values, saved_policy, saved_last) =
+            (self.values.clone(), self.policy.clone(), self.last);
+        self.policy = candidate.clone();
+        self.evaluate();
+        let evaluated = self.values.clone();
+        // Accepted at a policy-iteration fixed point, or when the certificate `finish` gives
+        // it is within the tolerance (the exact evaluation of a policy that takes long to
+        // terminate carries rounding that can hide a fixed point).
+        let gap = self.certified_gap();
+        let check = self.backup(true);
+        if self.policy == candidate || gap.is_some_and(|g| g <= self.limits.tolerance) {
+            self.policy = candidate;
+            self.values = evaluated;
+            self.last = Some(check);
+            return Some(Status::Converged);
+        }
+        self.values = saved_values;
+        self.policy = saved_policy;
+        self.last = saved_last;
+        *last_candidate = Some(candidate);
+        None
+    }
+
+    /// The residual of the values under the current policy (`|T_π V − V|`), and the largest
+    /// improvement any action offers over the policy's own (in the sense's direction).
+    fn residual_and_improvement(&self) -> (f64, f64) {
+        let mdp = self.problem.model;
         let evaluated = as_evaluated(&self.policy, &self.terminating);
         let csr = mdp.csr();
         let mut own_residual = 0.0f64;
         let mut improvement = 0.0f64;
-        for s in 0..n {
+        for s in 0..mdp.n_states() {
             let k = evaluated[s];
             if k == NO_PAIR {
                 continue;
@@ -461,6 +681,30 @@ impl<'p, 'a> TotalRun<'p, 'a> {
                 improvement = improvement.max(gain);
             }
         }
+        (own_residual, improvement)
+    }
+
+    /// The policy gap [`finish`](Self::finish) certifies for the current (proper) policy and
+    /// its evaluated values, or `None` for an improper policy.
+    fn certified_gap(&self) -> Option<f64> {
+        let evaluated = as_evaluated(&self.policy, &self.terminating);
+        let tau = expected_steps(self.problem.model, &evaluated)?;
+        let max_tau = tau.iter().fold(0.0f64, |m, t| m.max(*t));
+        let (own_residual, improvement) = self.residual_and_improvement();
+        let rounding = self.tie();
+        Some(max_tau * (improvement + own_residual + rounding) + 2.0 * rounding)
+    }
+
+    fn finish(
+        mut self,
+        status: Status,
+        policy_iteration: bool,
+        observer: &mut (dyn Observer + Send),
+    ) -> Solution {
+        let mdp = self.problem.model;
+        let n = mdp.n_states();
+        let evaluated = as_evaluated(&self.policy, &self.terminating);
+        let (own_residual, improvement) = self.residual_and_improvement();
         let proper = improper_states(mdp, &self.terminating, &self.policy).is_empty();
         let steps = if proper {
             expected_steps(mdp, &evaluated)

@@ -414,7 +414,8 @@ pub fn solve(
     }
     let time_limit = match time_limit {
         None => None,
-        Some(t) if t.is_finite() && t >= 0.0 => Some(Duration::from_secs_f64(t)),
+        // A limit too large for a Duration (1e300 seconds) is no limit, not a panic.
+        Some(t) if t.is_finite() && t >= 0.0 => Duration::try_from_secs_f64(t).ok(),
         Some(t) => {
             return Err(PyValueError::new_err(format!(
                 "time_limit must be a non-negative number of seconds, got {t}"
@@ -479,6 +480,15 @@ pub fn solve(
         }
         None => None,
     };
+    if !algorithm.supports(&objective.criterion) {
+        // A wrong argument, as on the command line (exit 2 there): ValueError.
+        let criterion = objective.criterion.as_str();
+        return Err(PyValueError::new_err(format!(
+            "algorithm {:?} does not solve the {criterion} criterion; criterion={criterion:?} takes algorithm {}",
+            algorithm.as_str(),
+            Algorithm::supported_for(criterion)
+        )));
+    }
     let limits = Limits {
         tolerance,
         max_iterations,
