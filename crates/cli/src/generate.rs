@@ -19,6 +19,7 @@ use decide_core::generate::{Forest, Gridworld, PairGenerator, SplitMixSparse, co
 use decide_core::{BuildSummary, Sense, TabularMdp};
 use decide_io::{Format, LoadedModel};
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// `decide generate KIND ... OUT`.
@@ -33,16 +34,16 @@ enum Kind {
     /// The splitmix-sparse v1 random MDP (fast-mixing), as defined in the reference data.
     Random {
         /// States N.
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", allow_negative_numbers = true)]
         states: u32,
         /// Actions A (every state has all of them).
-        #[arg(long, value_name = "A")]
+        #[arg(long, value_name = "A", allow_negative_numbers = true)]
         actions: u32,
         /// Distinct successors B per (state, action), 1..=16.
-        #[arg(long, value_name = "B")]
+        #[arg(long, value_name = "B", allow_negative_numbers = true)]
         outcomes: u32,
         /// The seed.
-        #[arg(long, value_name = "S")]
+        #[arg(long, value_name = "S", allow_negative_numbers = true)]
         seed: u64,
         #[command(flatten)]
         output: OutputArgs,
@@ -50,13 +51,18 @@ enum Kind {
     /// A slippery grid with an absorbing goal in the far corner, −1 per step (slow-mixing).
     Gridworld {
         /// Cells per row.
-        #[arg(long, value_name = "W")]
+        #[arg(long, value_name = "W", allow_negative_numbers = true)]
         width: u32,
         /// Rows [default: the width].
-        #[arg(long, value_name = "H")]
+        #[arg(long, value_name = "H", allow_negative_numbers = true)]
         height: Option<u32>,
         /// Probability of slipping to one side or the other.
-        #[arg(long, default_value_t = 0.2, value_name = "P")]
+        #[arg(
+            long,
+            default_value_t = 0.2,
+            value_name = "P",
+            allow_hyphen_values = true
+        )]
         slip: f64,
         #[command(flatten)]
         output: OutputArgs,
@@ -64,16 +70,16 @@ enum Kind {
     /// pymdptoolbox's forest-management example (mdptoolbox.example.forest).
     Forest {
         /// Stages S (at least 2).
-        #[arg(long, value_name = "S")]
+        #[arg(long, value_name = "S", allow_negative_numbers = true)]
         states: u32,
         /// Reward of waiting in the oldest stage.
-        #[arg(long, default_value_t = 4.0)]
+        #[arg(long, default_value_t = 4.0, allow_hyphen_values = true)]
         r1: f64,
         /// Reward of cutting in the oldest stage.
-        #[arg(long, default_value_t = 2.0)]
+        #[arg(long, default_value_t = 2.0, allow_hyphen_values = true)]
         r2: f64,
         /// Probability of a fire.
-        #[arg(long, default_value_t = 0.1)]
+        #[arg(long, default_value_t = 0.1, allow_hyphen_values = true)]
         p: f64,
         #[command(flatten)]
         output: OutputArgs,
@@ -85,7 +91,12 @@ struct OutputArgs {
     /// Where to write: .csv (plus NAME.meta.json beside it), .json or .decide.
     output: PathBuf,
     /// Discount recorded in the model.
-    #[arg(long, default_value_t = 0.99, value_name = "G")]
+    #[arg(
+        long,
+        default_value_t = 0.99,
+        value_name = "G",
+        allow_hyphen_values = true
+    )]
     discount: f64,
     /// `outcome`: a reward per outcome, as defined; `expected`: only r(s,a) per pair, all
     /// that solving needs (12 instead of 20 bytes per transition; .json and .decide only).
@@ -179,6 +190,7 @@ fn write(generator: &impl PairGenerator, args: &OutputArgs, source: &str) -> Res
             write_csv(generator, path, args.discount, source)
         }
         Some(Format::Json | Format::Binary) => {
+            check_compiled_memory(generator, args.rewards == Rewards::Outcome)?;
             let mdp = compile(generator, args.rewards == Rewards::Outcome)
                 .map_err(|e| Failure::usage(format!("{e}")))?;
             let model = LoadedModel {
@@ -198,8 +210,7 @@ fn write(generator: &impl PairGenerator, args: &OutputArgs, source: &str) -> Res
             } else {
                 decide_io::binary::write(path, &model)?;
             }
-            report(path, &model.mdp);
-            Ok(())
+            report(path, &model.mdp)
         }
         _ => Err(Failure::usage(format!(
             "{}: can write .csv, .json or .decide models",
@@ -208,14 +219,43 @@ fn write(generator: &impl PairGenerator, args: &OutputArgs, source: &str) -> Res
     }
 }
 
-fn report(path: &Path, mdp: &TabularMdp) {
-    println!(
+/// Refuses a model to compile in memory (for .json and .decide) that cannot fit, before
+/// allocating it: the compiled arrays take per state 17 bytes, per pair 20, per transition
+/// 12 (20 with a reward per outcome). A .csv is streamed and needs no such room.
+fn check_compiled_memory(
+    generator: &impl PairGenerator,
+    outcome_rewards: bool,
+) -> Result<(), Failure> {
+    let states = u64::from(generator.n_states());
+    let pairs = states.saturating_mul(u64::from(generator.n_actions()));
+    let transitions = pairs.saturating_mul(generator.max_outcomes() as u64);
+    let per_transition = if outcome_rewards { 20 } else { 12 };
+    let needed = states
+        .saturating_add(1)
+        .saturating_mul(17)
+        .saturating_add(pairs.saturating_add(1).saturating_mul(20))
+        .saturating_add(transitions.saturating_mul(per_transition));
+    decide_io::check_memory(needed, || {
+        format!(
+            "{states} states, {pairs} pairs, up to {transitions} transitions, compiled in memory"
+        )
+    })
+    .map_err(|shortfall| {
+        Failure::usage(format!(
+            "the model {shortfall}; write it as .csv instead (streamed, in bounded memory) or make it smaller"
+        ))
+    })
+}
+
+fn report(path: &Path, mdp: &TabularMdp) -> Result<(), Failure> {
+    crate::stdout_result(writeln!(
+        std::io::stdout().lock(),
         "wrote {} ({} states, {} actions, {} transitions)",
         path.display(),
         mdp.n_states(),
         mdp.n_actions(),
         mdp.n_transitions()
-    );
+    ))
 }
 
 /// Streams the rows as CSV (bounded memory whatever the size), then the sidecar.
@@ -278,14 +318,14 @@ fn write_csv(
         serde_json::to_writer_pretty(&mut *w, &meta).map_err(std::io::Error::from)?;
         w.write_all(b"\n")
     })?;
-    println!(
+    crate::stdout_result(writeln!(
+        std::io::stdout().lock(),
         "wrote {} ({} states, {} actions, {rows} rows) and {}",
         path.display(),
         generator.n_states(),
         generator.n_actions(),
         meta_path.display()
-    );
-    Ok(())
+    ))
 }
 
 fn push_row(out: &mut Vec<u8>, number: &mut String, s: u32, a: u32, n: u32, p: f64, r: f64) {

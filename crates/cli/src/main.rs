@@ -40,13 +40,15 @@ enum Command {
     Eval(policy_commands::EvalArgs),
     /// Simulate a policy: mean return, standard error and a 95% confidence interval.
     Simulate(policy_commands::SimulateArgs),
-    /// Sizes, validation results, merged duplicates and memory of a model.
+    /// Sizes, validation results, merged duplicates and memory of a model (.csv, .json, .mdp,
+    /// .pomdp or the binary .decide).
     Info(ModelArgs),
-    /// Convert a model between formats (by extension; writes .json).
+    /// Convert a model between formats, by extension: reads .csv, .json, .mdp, .pomdp and
+    /// .decide; writes .json or .decide (decide's compact binary format).
     Convert {
-        /// The model to read (.csv, .json, .mdp, .pomdp).
+        /// The model to read (.csv, .json, .mdp, .pomdp, .decide; - for standard input).
         input: PathBuf,
-        /// Where to write it (.json).
+        /// Where to write it: .json, or .decide (binary; one stage, no interval bounds).
         output: PathBuf,
         #[command(flatten)]
         read: ReadArgs,
@@ -58,13 +60,14 @@ enum Command {
 #[derive(Args, Debug)]
 struct ReadArgs {
     /// Largest allowed |Σp − 1| per (state, action) [default: 1e-9; Cassandra files 1e-5].
-    #[arg(long, value_name = "T")]
+    #[arg(long, value_name = "T", allow_hyphen_values = true)]
     probability_tolerance: Option<f64>,
 }
 
 #[derive(Args, Debug)]
 struct ModelArgs {
-    /// The model file (.csv with optional NAME.meta.json beside it, .json, .mdp, .pomdp).
+    /// The model file (.csv with optional NAME.meta.json beside it, .json, .mdp, .pomdp, the
+    /// binary .decide; - reads standard input).
     model: PathBuf,
     #[command(flatten)]
     read: ReadArgs,
@@ -74,27 +77,34 @@ struct ModelArgs {
 struct SolveArgs {
     #[command(flatten)]
     model: ModelArgs,
-    /// auto, vi (value iteration), gs (Gauss–Seidel), pi (policy iteration), mpi (modified PI).
+    /// auto, vi (value iteration), gs (Gauss–Seidel), pi (policy iteration), mpi (modified
+    /// PI), lp (primal linear program, HiGHS), lp-dual (dual LP over occupancy measures).
     #[arg(long, default_value = "auto", value_parser = parse_algorithm)]
     algorithm: Algorithm,
     #[command(flatten)]
     objective: ObjectiveArgs,
     /// Stop when the certified policy gap is at most this.
-    #[arg(long, default_value_t = 1e-6, value_name = "E")]
+    #[arg(
+        long,
+        default_value_t = 1e-6,
+        value_name = "E",
+        allow_hyphen_values = true
+    )]
     tolerance: f64,
     /// Stop after this many iterations (default: no limit; the certificate decides).
-    #[arg(long, value_name = "K")]
+    #[arg(long, value_name = "K", allow_negative_numbers = true)]
     max_iterations: Option<u64>,
-    /// Stop after this many seconds with the best result so far.
-    #[arg(long, value_name = "SECONDS")]
+    /// Stop after this many seconds with the best result so far (a huge value: no limit).
+    #[arg(long, value_name = "SECONDS", allow_hyphen_values = true)]
     time_limit: Option<f64>,
     /// Worker threads (0 = all cores; at most 1024).
-    #[arg(long, default_value_t = 0, value_name = "N", value_parser = parse_threads)]
+    #[arg(long, default_value_t = 0, value_name = "N", value_parser = parse_threads, allow_negative_numbers = true)]
     threads: usize,
     /// Write values, policy, bounds and report as JSON.
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
-    /// Write the policy as CSV (state,action).
+    /// Write the policy as CSV: state,action (and action_name when the model names its
+    /// actions); state,action,probability for an s-rectangular robust solve.
     #[arg(long, value_name = "FILE")]
     policy_csv: Option<PathBuf>,
     /// Print nothing but errors.
@@ -112,10 +122,10 @@ struct ObjectiveArgs {
     #[arg(long, value_parser = ["discounted", "total", "finite", "average"])]
     criterion: Option<String>,
     /// Number of decisions, for --criterion finite.
-    #[arg(long, value_name = "T")]
+    #[arg(long, value_name = "T", allow_negative_numbers = true)]
     horizon: Option<u32>,
     /// Discount factor (in [0, 1) for discounted, [0, 1] for finite); overrides the model's.
-    #[arg(long, value_name = "G")]
+    #[arg(long, value_name = "G", allow_hyphen_values = true)]
     discount: Option<f64>,
     /// maximize (rewards) or minimize (costs); overrides the model's.
     #[arg(long, value_parser = parse_sense)]
@@ -127,13 +137,16 @@ impl ObjectiveArgs {
     fn resolve(&self, model: &LoadedModel, path: &Path) -> Result<Objective, Failure> {
         let sense = self.sense.or(model.sense).unwrap_or_default();
         let discount = self.discount.or(model.discount);
+        let name = decide_io::display_name(path);
         let source = if self.discount.is_some() {
             "--discount"
         } else {
             "the model's discount"
         };
+        // The readers accept a file's discount in [0, 1]; what remains is a discount that does
+        // not suit the criterion chosen (or a bad --discount): a usage error, not a bad model.
         let invalid = |e: decide_core::ModelError| {
-            Failure::Model(anyhow::anyhow!("{}: {e} (from {source})", path.display()))
+            Failure::Usage(anyhow::anyhow!("{name}: {e} (from {source})"))
         };
         if self.horizon.is_some() && self.criterion.as_deref().is_some_and(|c| c != "finite") {
             return Err(Failure::usage(
@@ -150,15 +163,13 @@ impl ObjectiveArgs {
         let stages = model.later_stages.len() + 1;
         if model.is_stage_dependent() {
             if criterion != "finite" {
-                return Err(Failure::Model(anyhow::anyhow!(
-                    "{}: the model is stage-dependent ({stages} stages): only --criterion finite applies",
-                    path.display()
+                return Err(Failure::usage(format!(
+                    "{name}: the model is stage-dependent ({stages} stages): only --criterion finite applies, not --criterion {criterion}"
                 )));
             }
             if let Some(horizon) = self.horizon.filter(|&h| h as usize != stages) {
                 return Err(Failure::usage(format!(
-                    "{}: the model has {stages} stages, so its horizon is {stages} decisions, not --horizon {horizon}",
-                    path.display()
+                    "{name}: the model has {stages} stages, so its horizon is {stages} decisions, not --horizon {horizon}"
                 )));
             }
         }
@@ -180,8 +191,7 @@ impl ObjectiveArgs {
             _ => match discount {
                 Some(d) => Objective::discounted(sense, d).map_err(invalid),
                 None => Err(Failure::usage(format!(
-                    "{}: the model gives no discount; pass --discount G with 0 <= G < 1, or choose --criterion total, finite or average",
-                    path.display()
+                    "{name}: the model gives no discount; pass --discount G with 0 <= G < 1, or choose --criterion total, finite or average"
                 ))),
             },
         }
@@ -226,7 +236,7 @@ impl Failure {
 
 impl From<decide_io::ReadError> for Failure {
     fn from(e: decide_io::ReadError) -> Self {
-        if e.is_io() {
+        if e.is_usage() {
             Failure::Usage(e.into())
         } else {
             Failure::Model(e.into())
@@ -281,6 +291,82 @@ fn main() -> ExitCode {
     }
 }
 
+/// The result of writing to standard output: a reader that went away (`decide solve … |
+/// head -1`) is not an error, the run keeps its own exit code.
+fn stdout_result(result: std::io::Result<()>) -> Result<(), Failure> {
+    match result {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other
+            .context("writing to standard output")
+            .map_err(Failure::Usage),
+    }
+}
+
+/// `--time-limit SECONDS` as a duration: refused when negative or not a number; a limit too
+/// large for a `Duration` (centuries) is no limit.
+fn time_limit(seconds: Option<f64>) -> Result<Option<Duration>, Failure> {
+    match seconds {
+        None => Ok(None),
+        Some(t) if t.is_finite() && t >= 0.0 => Ok(Duration::try_from_secs_f64(t).ok()),
+        Some(t) if t == f64::INFINITY => Ok(None),
+        Some(t) => Err(Failure::usage(format!(
+            "--time-limit must be a non-negative number of seconds, got {t}"
+        ))),
+    }
+}
+
+/// Refuses two outputs that name the same file (one would overwrite the other): `outputs`
+/// are `(flag, path)`. Devices such as `/dev/null` may be named twice.
+fn check_distinct_outputs(outputs: &[(&str, Option<&Path>)]) -> Result<(), Failure> {
+    // The file a path names: its links resolved, or, for a file not there yet, its
+    // folder's resolved path and its name.
+    let identity = |path: &Path| -> Option<PathBuf> {
+        if let Ok(resolved) = std::fs::canonicalize(path) {
+            return Some(resolved);
+        }
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        Some(std::fs::canonicalize(dir).ok()?.join(path.file_name()?))
+    };
+    let given: Vec<(&str, &Path)> = outputs
+        .iter()
+        .filter_map(|&(flag, path)| path.map(|p| (flag, p)))
+        .collect();
+    for (i, &(flag_a, a)) in given.iter().enumerate() {
+        for &(flag_b, b) in &given[i + 1..] {
+            let same = a == b || identity(a).is_some_and(|x| identity(b) == Some(x));
+            let special = std::fs::metadata(a).is_ok_and(|m| !m.is_file() && !m.is_dir());
+            if same && !special {
+                return Err(Failure::usage(format!(
+                    "{}: the same file for {flag_a} and {flag_b}; give each its own",
+                    a.display()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a finite-horizon solve whose per-stage values and decisions (8 bytes each per
+/// state and stage, plus the lists) cannot fit in memory, before any is allocated.
+fn check_stage_memory(objective: &Objective, n_states: usize) -> Result<(), Failure> {
+    let Criterion::FiniteHorizon { horizon, .. } = objective.criterion else {
+        return Ok(());
+    };
+    let per_stage = (n_states as u64).saturating_mul(16).saturating_add(48);
+    let needed = u64::from(horizon).saturating_mul(per_stage);
+    decide_io::check_memory(needed, || {
+        format!("values and decisions for {horizon} stages of {n_states} states")
+    })
+    .map_err(|shortfall| {
+        Failure::usage(format!(
+            "--criterion finite with horizon {horizon} {shortfall}; choose a shorter horizon"
+        ))
+    })
+}
+
 fn read_options(args: &ReadArgs) -> Result<ReadOptions, Failure> {
     if let Some(t) = args.probability_tolerance {
         if !(t.is_finite() && t >= 0.0) {
@@ -309,28 +395,26 @@ fn solve(args: &SolveArgs) -> Result<bool, Failure> {
             args.tolerance
         )));
     }
-    let time_limit = match args.time_limit {
-        None => None,
-        Some(t) if t.is_finite() && t >= 0.0 => Some(Duration::from_secs_f64(t)),
-        Some(t) => {
-            return Err(Failure::usage(format!(
-                "--time-limit must be a non-negative number of seconds, got {t}"
-            )));
-        }
-    };
     let limits = Limits {
         tolerance: args.tolerance,
         max_iterations: args.max_iterations,
-        time_limit,
+        time_limit: time_limit(args.time_limit)?,
         threads: args.threads,
     };
     args.robust.check_unused()?;
+    check_distinct_outputs(&[
+        ("--output", args.output.as_deref()),
+        ("--policy-csv", args.policy_csv.as_deref()),
+        ("--worst-case", args.robust.worst_case.as_deref()),
+    ])?;
     if args.robust.ambiguity.is_some() {
         return robust::solve(args, &limits);
     }
     let model = load(&args.model)?;
     let path = &args.model.model;
     let objective = args.objective.resolve(&model, path)?;
+    check_algorithm(args.algorithm, &objective)?;
+    check_stage_memory(&objective, model.mdp.n_states())?;
     let (sense, discount) = (objective.sense, objective.discount());
     let problem = Problem::new(&model.mdp, objective);
     let mut observer = progress::Progress::new(!args.quiet && std::io::stderr().is_terminal());
@@ -354,10 +438,15 @@ fn solve(args: &SolveArgs) -> Result<bool, Failure> {
         }
         _ => decide_solve::solve_with(&problem, args.algorithm, &limits, &mut observer, &interrupt),
     }
-    .map_err(|e| Failure::Model(anyhow::anyhow!("{}: {e}", path.display())))?;
+    .map_err(|e| {
+        Failure::Model(anyhow::anyhow!(
+            "{}: {e}",
+            decide_io::display_name(path)
+        ))
+    })?;
     drop(observer);
 
-    let path_text = path.display().to_string();
+    let path_text = decide_io::display_name(path).into_owned();
     if let Some(output) = &args.output {
         let context = SolutionContext {
             model_path: &path_text,
@@ -373,11 +462,22 @@ fn solve(args: &SolveArgs) -> Result<bool, Failure> {
         decide_io::solution::write_policy_csv(policy_csv, &solution, model.mdp.action_names())?;
     }
     if !args.quiet {
-        print_summary(&model, path, &objective, &solution)
-            .context("writing the summary to standard output")
-            .map_err(Failure::Usage)?;
+        stdout_result(print_summary(&model, path, &objective, &solution))?;
     }
     Ok(solution.report.is_converged())
+}
+
+/// Refuses an algorithm that does not solve the criterion: a usage error (exit 2), with the
+/// algorithms the criterion takes (as the README's criteria table lists them).
+fn check_algorithm(algorithm: Algorithm, objective: &Objective) -> Result<(), Failure> {
+    if algorithm.supports(&objective.criterion) {
+        return Ok(());
+    }
+    let criterion = objective.criterion.as_str();
+    Err(Failure::usage(format!(
+        "--algorithm {algorithm} does not solve the {criterion} criterion; --criterion {criterion} takes --algorithm {}",
+        Algorithm::supported_for(criterion)
+    )))
 }
 
 /// Ctrl-C or SIGTERM raises the interrupt: the solve stops after its current iteration and
@@ -408,7 +508,7 @@ fn print_summary(
     writeln!(
         out,
         "model        {} ({} states, {} actions, {} transitions{})",
-        path.display(),
+        decide_io::display_name(path),
         mdp.n_states(),
         mdp.n_actions(),
         model
@@ -460,12 +560,20 @@ fn print_summary(
             cert.value_error, cert.policy_gap, report.tolerance, cert.residual
         )?;
     }
-    if let Some(gain) = &solution.gain {
-        writeln!(
+    // Multichain: no single gain; each state's gain under the policy instead of a bias.
+    let multichain = policy_commands::multichain_gains(mdp, solution);
+    match (&solution.gain, &multichain) {
+        (Some(_), Some((lines, _))) => {
+            for line in lines {
+                writeln!(out, "{line}")?;
+            }
+        }
+        (Some(gain), None) => writeln!(
             out,
             "gain         {:.9} per step, certified in [{:.9}, {:.9}]; values below are the bias relative to s0",
             gain.value, gain.lower, gain.upper
-        )?;
+        )?,
+        (None, _) => {}
     }
     for note in &report.notes {
         writeln!(out, "note         {note}")?;
@@ -483,12 +591,20 @@ fn print_summary(
                 None => a.to_string(),
             },
         };
-        writeln!(
-            out,
-            "  {}{name}: value {:.9}, action {action}",
-            StateId(s as u32),
-            solution.values[s],
-        )?;
+        match &multichain {
+            Some((_, gains)) => writeln!(
+                out,
+                "  {}{name}: gain {:.9} per step, action {action}",
+                StateId(s as u32),
+                gains[s],
+            )?,
+            None => writeln!(
+                out,
+                "  {}{name}: value {:.9}, action {action}",
+                StateId(s as u32),
+                solution.values[s],
+            )?,
+        }
     }
     if mdp.n_states() > shown {
         writeln!(
@@ -497,7 +613,12 @@ fn print_summary(
             mdp.n_states() - shown
         )?;
     }
-    if !report.is_converged() {
+    if multichain.is_some() {
+        writeln!(
+            out,
+            "not converged (multichain): the gain depends on the starting state; the policy above is the last one tried"
+        )?;
+    } else if !report.is_converged() {
         writeln!(
             out,
             "not converged ({}): the values and policy above are the best found, with the certificate shown",
@@ -528,7 +649,10 @@ fn info(args: &ModelArgs) -> Result<(), Failure> {
     }
     let mut out = std::io::stdout().lock();
     let lines = [
-        format!("model                 {}", args.model.display()),
+        format!(
+            "model                 {}",
+            decide_io::display_name(&args.model)
+        ),
         format!(
             "format                {}",
             format!("{:?}", model.format).to_lowercase()
@@ -580,12 +704,7 @@ fn info(args: &ModelArgs) -> Result<(), Failure> {
             mdp.memory_bytes() as f64 / (1024.0 * 1024.0)
         ),
     ];
-    for line in lines {
-        writeln!(out, "{line}")
-            .context("writing to standard output")
-            .map_err(Failure::Usage)?;
-    }
-    Ok(())
+    stdout_result(lines.iter().try_for_each(|line| writeln!(out, "{line}")))
 }
 
 fn convert(input: &Path, output: &Path, read: &ReadArgs) -> Result<(), Failure> {
@@ -598,6 +717,11 @@ fn convert(input: &Path, output: &Path, read: &ReadArgs) -> Result<(), Failure> 
                 output.display()
             )))
         }
+        // Nothing a user gave is dropped silently: the binary format has no place for bounds.
+        Some(decide_io::Format::Binary) if model.bounds.is_some() => Err(Failure::usage(format!(
+            "{}: the .decide format has no interval bounds (probability_low, probability_high); write the model as .json to keep them",
+            output.display()
+        ))),
         Some(decide_io::Format::Binary) => Ok(decide_io::binary::write(output, &model)?),
         _ => Err(Failure::usage(format!(
             "{}: can only write .json and .decide models",

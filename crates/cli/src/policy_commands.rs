@@ -39,17 +39,32 @@ pub struct SimulateArgs {
     #[command(flatten)]
     objective: ObjectiveArgs,
     /// Number of episodes.
-    #[arg(long, default_value_t = 1000, value_name = "N")]
+    #[arg(
+        long,
+        default_value_t = 1000,
+        value_name = "N",
+        allow_negative_numbers = true
+    )]
     episodes: u64,
     /// Seed of the random stream (SplitMix64): the same seed gives the same returns.
-    #[arg(long, default_value_t = 0, value_name = "S")]
+    #[arg(
+        long,
+        default_value_t = 0,
+        value_name = "S",
+        allow_negative_numbers = true
+    )]
     seed: u64,
     /// Longest episode, in steps (default: the finite horizon; for discounted models until
     /// γ^t < 1e-12; otherwise 100000). Episodes also end at terminal states.
-    #[arg(long = "steps", value_name = "H")]
+    #[arg(long = "steps", value_name = "H", allow_negative_numbers = true)]
     steps: Option<u64>,
     /// The state every episode starts in.
-    #[arg(long, default_value_t = 0, value_name = "STATE")]
+    #[arg(
+        long,
+        default_value_t = 0,
+        value_name = "STATE",
+        allow_negative_numbers = true
+    )]
     start: u32,
 }
 
@@ -57,12 +72,17 @@ pub struct SimulateArgs {
 /// the same certified solvers (one action per state, so policy iteration is one exact solve).
 pub fn eval(args: &EvalArgs) -> Result<bool, Failure> {
     args.robust.check_unused()?;
+    crate::check_distinct_outputs(&[
+        ("--output", args.output.as_deref()),
+        ("--worst-case", args.robust.worst_case.as_deref()),
+    ])?;
     if args.robust.ambiguity.is_some() {
         return crate::robust::eval(args);
     }
     let model = load(&args.model)?;
     let path = &args.model.model;
     let objective = args.objective.resolve(&model, path)?;
+    crate::check_stage_memory(&objective, model.mdp.n_states())?;
     let policy = read_policy(&args.policy, &model.mdp)?;
     let chain = induced_chain(&model.mdp, &policy)
         .map_err(|e| Failure::Model(anyhow::anyhow!("{}: {e}", args.policy.display())))?;
@@ -104,10 +124,13 @@ pub fn eval(args: &EvalArgs) -> Result<bool, Failure> {
                 "{}: the policy is improper: it never reaches a terminal state from {count} states ({states}), so its total reward is unbounded or undefined there",
                 args.policy.display()
             )),
-            other => Failure::Model(anyhow::anyhow!("{}: {other}", path.display())),
+            other => Failure::Model(anyhow::anyhow!(
+                "{}: {other}",
+                decide_io::display_name(path)
+            )),
         })?;
     if let Some(output) = &args.output {
-        let path_text = path.display().to_string();
+        let path_text = decide_io::display_name(path).into_owned();
         let context = decide_io::solution::SolutionContext {
             model_path: &path_text,
             discount: objective.discount(),
@@ -137,12 +160,19 @@ pub fn eval(args: &EvalArgs) -> Result<bool, Failure> {
             }
         )?;
         writeln!(out, "criterion    {}", objective.criterion.as_str())?;
-        if let Some(gain) = &solution.gain {
-            writeln!(
+        let multichain = multichain_gains(&chain, &solution);
+        match (&solution.gain, &multichain) {
+            (Some(_), Some((lines, _))) => {
+                for line in lines {
+                    writeln!(out, "{line}")?;
+                }
+            }
+            (Some(gain), None) => writeln!(
                 out,
-                "gain         {:.9} per step, in [{:.9}, {:.9}]",
+                "gain         {:.9} per step, in [{:.9}, {:.9}]; values below are the bias relative to s0",
                 gain.value, gain.lower, gain.upper
-            )?;
+            )?,
+            (None, _) => {}
         }
         if matches!(objective.criterion, Criterion::Total) {
             writeln!(
@@ -150,18 +180,29 @@ pub fn eval(args: &EvalArgs) -> Result<bool, Failure> {
                 "proper       yes: it reaches a terminal state with probability 1 from every state"
             )?;
         }
-        writeln!(
-            out,
-            "accuracy     values within {:.2e} of the policy's exact value",
-            solution.report.certificate.value_error
-        )?;
-        for s in 0..model.mdp.n_states().min(8) {
+        // The average criterion bounds the gain, not the bias: no per-state accuracy to give.
+        if solution.gain.is_none() {
             writeln!(
                 out,
-                "  {}: value {:.9}",
-                StateId(s as u32),
-                solution.values[s]
+                "accuracy     values within {:.2e} of the policy's exact value",
+                solution.report.certificate.value_error
             )?;
+        }
+        for s in 0..model.mdp.n_states().min(8) {
+            match &multichain {
+                Some((_, gains)) => writeln!(
+                    out,
+                    "  {}: gain {:.9} per step",
+                    StateId(s as u32),
+                    gains[s]
+                )?,
+                None => writeln!(
+                    out,
+                    "  {}: value {:.9}",
+                    StateId(s as u32),
+                    solution.values[s]
+                )?,
+            }
         }
         if model.mdp.n_states() > 8 {
             writeln!(
@@ -172,8 +213,46 @@ pub fn eval(args: &EvalArgs) -> Result<bool, Failure> {
         }
         Ok(())
     };
-    write(&mut out).map_err(|e| Failure::Usage(e.into()))?;
+    crate::stdout_result(write(&mut out))?;
     Ok(solution.report.is_converged())
+}
+
+/// For a result with status `multichain` (average criterion): the summary lines that say the
+/// gain is not constant and give each closed class of the policy with its gain, and every
+/// state's gain under the policy. `None` for any other result.
+pub(crate) fn multichain_gains(
+    mdp: &decide_core::TabularMdp,
+    solution: &decide_core::Solution,
+) -> Option<(Vec<String>, Vec<f64>)> {
+    if solution.report.status != decide_core::Status::Multichain {
+        return None;
+    }
+    let (classes, gains) = decide_solve::average::policy_gains(mdp, &solution.policy);
+    let mut lines = vec![format!(
+        "gain         not the same in every state: the model is multichain under this policy ({} closed classes); states below show their own gain, not a bias",
+        classes.len()
+    )];
+    const SHOWN: usize = 6;
+    for (members, gain) in classes.iter().take(SHOWN) {
+        let listed: Vec<String> = members
+            .iter()
+            .take(5)
+            .map(|&s| StateId(s as u32).to_string())
+            .collect();
+        let more = if members.len() > 5 {
+            format!(" and {} more", members.len() - 5)
+        } else {
+            String::new()
+        };
+        lines.push(format!(
+            "  class {{{}{more}}}: gain {gain:.9} per step",
+            listed.join(", ")
+        ));
+    }
+    if classes.len() > SHOWN {
+        lines.push(format!("  ... {} more classes", classes.len() - SHOWN));
+    }
+    Some((lines, gains))
 }
 
 /// A uniform number in [0, 1) from the counter-based stream.
@@ -279,7 +358,7 @@ pub fn simulate(args: &SimulateArgs) -> Result<bool, Failure> {
     if model.is_stage_dependent() {
         return Err(Failure::usage(format!(
             "{}: decide simulate takes stationary models only; this one has {} stages (decide eval gives its exact value)",
-            path.display(),
+            decide_io::display_name(path),
             model.later_stages.len() + 1
         )));
     }
@@ -344,6 +423,17 @@ pub fn simulate(args: &SimulateArgs) -> Result<bool, Failure> {
             r.mean + half
         )
     };
-    write(&mut out).map_err(|e| Failure::Usage(e.into()))?;
+    crate::stdout_result(write(&mut out))?;
+    // Under the total criterion an episode cut by the step limit has no total reward yet:
+    // the mean above is of truncated sums, and may stand for an unbounded total.
+    let cut = args.episodes - r.terminated;
+    if matches!(objective.criterion, Criterion::Total) && cut > 0 {
+        drop(out);
+        eprintln!(
+            "warning: {cut} of {} episodes did not terminate within {steps} steps: the total reward of this policy may be unbounded (the mean return above is of truncated episodes)",
+            args.episodes
+        );
+        return Ok(false);
+    }
     Ok(true)
 }

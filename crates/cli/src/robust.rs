@@ -80,7 +80,8 @@ pub struct RobustArgs {
     #[arg(long, value_name = "SET", value_parser = parse_ambiguity)]
     pub ambiguity: Option<AmbiguitySpec>,
     /// sa: nature chooses per (state, action) (default); s: per state, with a shared L1 budget
-    /// (l1 only; the optimal policy may randomise).
+    /// (l1 only, solve only: robust evaluation takes sa; the optimal policy may randomise,
+    /// and is found by robust value iteration).
     #[arg(long, value_name = "sa|s", value_parser = parse_rectangularity)]
     pub rectangularity: Option<Rectangularity>,
     /// More models (same states and actions as MODEL) for --ambiguity finite or static.
@@ -90,7 +91,7 @@ pub struct RobustArgs {
     #[arg(long, value_name = "FILE")]
     pub worst_case: Option<PathBuf>,
     /// --ambiguity static: the state whose value is bracketed (default 0).
-    #[arg(long, value_name = "STATE")]
+    #[arg(long, value_name = "STATE", allow_negative_numbers = true)]
     pub initial_state: Option<u32>,
 }
 
@@ -145,8 +146,10 @@ impl Setup {
 
 fn robust_failure(path: &Path, e: RobustError) -> Failure {
     match e {
-        RobustError::Unsupported(_) => Failure::usage(format!("{}: {e}", path.display())),
-        _ => Failure::Model(anyhow::anyhow!("{}: {e}", path.display())),
+        RobustError::Unsupported(_) => {
+            Failure::usage(format!("{}: {e}", decide_io::display_name(path)))
+        }
+        _ => Failure::Model(anyhow::anyhow!("{}: {e}", decide_io::display_name(path))),
     }
 }
 
@@ -218,7 +221,7 @@ fn setup(
         let Some(bounds) = &model.bounds else {
             return Err(Failure::usage(format!(
                 "{}: --ambiguity interval needs bounds in the model: CSV columns probability_low,probability_high, or JSON transitions [s, a, next, p, r, low, high]",
-                path.display()
+                decide_io::display_name(path)
             )));
         };
         Some(IntervalBounds {
@@ -265,16 +268,17 @@ fn write_model(path: &Path, mdp: &TabularMdp, objective: &Objective) -> Result<(
     Ok(decide_io::json_model::write(path, &loaded)?)
 }
 
+/// Writing the summary into memory, which does not fail.
+fn stdout_error(e: std::io::Error) -> Failure {
+    Failure::Usage(anyhow::Error::from(e).context("writing the summary"))
+}
+
 fn write_json(path: &Path, value: &serde_json::Value) -> Result<(), Failure> {
     let text = serde_json::to_string_pretty(value).expect("plain JSON values");
     Ok(decide_io::atomic::write_atomically(path, |w| {
         w.write_all(text.as_bytes())?;
         w.write_all(b"\n")
     })?)
-}
-
-fn stdout_error(e: std::io::Error) -> Failure {
-    Failure::Usage(anyhow::Error::from(e).context("writing to standard output"))
 }
 
 /// `decide solve MODEL --ambiguity ...`. Returns whether it converged.
@@ -295,7 +299,7 @@ pub fn solve(args: &crate::SolveArgs, limits: &Limits) -> Result<bool, Failure> 
         .map_err(|e| robust_failure(path, e))?;
     drop(observer);
     let solution = &result.solution;
-    let path_text = path.display().to_string();
+    let path_text = decide_io::display_name(path).into_owned();
     if let Some(output) = &args.output {
         let context = SolutionContext {
             model_path: &path_text,
@@ -331,8 +335,8 @@ pub fn solve(args: &crate::SolveArgs, limits: &Limits) -> Result<bool, Failure> 
     if let Some(file) = &robust.worst_case {
         write_model(file, &result.worst_case, &s.objective)?;
     }
-    if !args.quiet {
-        crate::print_summary(&s.model, path, &s.objective, solution).map_err(stdout_error)?;
+    let summary = || -> std::io::Result<()> {
+        crate::print_summary(&s.model, path, &s.objective, solution)?;
         let mut out = std::io::stdout().lock();
         if let Some(weights) = &result.randomized {
             for (st, choice) in weights.iter().enumerate().take(8) {
@@ -346,8 +350,7 @@ pub fn solve(args: &crate::SolveArgs, limits: &Limits) -> Result<bool, Failure> 
                         "  {} randomises: {}",
                         StateId(st as u32),
                         shown.join(", ")
-                    )
-                    .map_err(stdout_error)?;
+                    )?;
                 }
             }
         }
@@ -356,9 +359,12 @@ pub fn solve(args: &crate::SolveArgs, limits: &Limits) -> Result<bool, Failure> 
                 out,
                 "worst case   nature's model for this policy written to {}",
                 file.display()
-            )
-            .map_err(stdout_error)?;
+            )?;
         }
+        Ok(())
+    };
+    if !args.quiet {
+        crate::stdout_result(summary())?;
     }
     Ok(solution.report.is_converged())
 }
@@ -382,7 +388,7 @@ fn policy_value(mdp: &TabularMdp, discount: f64, policy: &[Option<ActionId>]) ->
 
 fn family_name(args: &RobustArgs, model: &Path, m: usize) -> String {
     if m == 0 {
-        model.display().to_string()
+        decide_io::display_name(model).into_owned()
     } else {
         args.family[m - 1].display().to_string()
     }
@@ -490,7 +496,7 @@ fn solve_static(args: &crate::SolveArgs, s: &Setup, limits: &Limits) -> Result<b
         let mut lines = vec![
             format!(
                 "model        {} and {} more (a static family of {} models: nature picks one for the whole episode)",
-                path.display(),
+                decide_io::display_name(path),
                 s.family.len() - 1,
                 s.family.len()
             ),
@@ -550,9 +556,7 @@ fn solve_static(args: &crate::SolveArgs, s: &Setup, limits: &Limits) -> Result<b
                 mdp.n_states() - 8
             ));
         }
-        for line in lines {
-            writeln!(out, "{line}").map_err(stdout_error)?;
-        }
+        crate::stdout_result(lines.iter().try_for_each(|line| writeln!(out, "{line}")))?;
     }
     Ok(result.converged)
 }
@@ -577,7 +581,7 @@ pub fn eval(args: &crate::policy_commands::EvalArgs) -> Result<bool, Failure> {
             }
         }
     }
-    let path_text = path.display().to_string();
+    let path_text = decide_io::display_name(path).into_owned();
     let context = SolutionContext {
         model_path: &path_text,
         discount: s.objective.discount(),
@@ -586,7 +590,8 @@ pub fn eval(args: &crate::policy_commands::EvalArgs) -> Result<bool, Failure> {
         state_names: mdp.state_names(),
         action_names: mdp.action_names(),
     };
-    let mut out = std::io::stdout().lock();
+    // The summary is gathered, then written at once (see `crate::stdout_result`).
+    let mut out: Vec<u8> = Vec::new();
     if s.spec == AmbiguitySpec::Static {
         let s0 = initial_state(robust, mdp)?;
         let (worst, values) = worst_model(&s, &actions, s0);
@@ -629,6 +634,7 @@ pub fn eval(args: &crate::policy_commands::EvalArgs) -> Result<bool, Failure> {
             StateId(s0 as u32)
         )
         .map_err(stdout_error)?;
+        crate::stdout_result(std::io::stdout().lock().write_all(&out))?;
         return Ok(true);
     }
     let problem = s.problem();
@@ -699,5 +705,6 @@ pub fn eval(args: &crate::policy_commands::EvalArgs) -> Result<bool, Failure> {
     if let Some(file) = &robust.worst_case {
         writeln!(out, "worst case   written to {}", file.display()).map_err(stdout_error)?;
     }
+    crate::stdout_result(std::io::stdout().lock().write_all(&out))?;
     Ok(e.report.status == Status::Converged || e.report.is_converged())
 }

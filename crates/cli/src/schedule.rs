@@ -2,7 +2,6 @@
 //! iterated dynasearch, or an exact method that proves optimality or reports a lower bound.
 
 use crate::Failure;
-use anyhow::Context;
 use decide_sched::read::{ReadError, ReadInstance};
 use decide_sched::{Method, Objective, ScheduleSolution, SolveOptions, Status};
 use std::io::Write;
@@ -17,7 +16,7 @@ pub struct ScheduleArgs {
     pub file: PathBuf,
     /// Jobs per instance of an OR-Library file, which does not say [default: N of a wtN file
     /// name, as OR-Library names them].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub jobs: Option<usize>,
     /// tardiness (every weight taken as 1) or weighted-tardiness (the file's weights).
     #[arg(long, default_value = "weighted-tardiness", value_parser = parse_objective)]
@@ -26,14 +25,15 @@ pub struct ScheduleArgs {
     /// rule, then iterated dynasearch), or exact (proves optimality, or gives a lower bound).
     #[arg(long, default_value = "exact", value_parser = parse_method)]
     pub method: Method,
-    /// Seconds per instance for heuristic (default 1) and exact (default: no limit). An exact
-    /// run stopped by it returns its best schedule and lower bound, and decide exits with 3.
+    /// Seconds per instance for heuristic (default 1; spent in full unless the instance is
+    /// proven optimal first) and exact (default: no limit). An exact run stopped by it returns
+    /// its best schedule and lower bound, and decide exits with 3.
     /// heuristic uses all of it unless it reaches a proven optimum (cost 0, or the subset DP's
     /// optimum on instances of at most 16 jobs).
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", allow_hyphen_values = true)]
     pub time_limit: Option<f64>,
     /// Look-ahead parameter k of the ATC rule.
-    #[arg(long, default_value_t = decide_sched::rules::DEFAULT_ATC_LOOKAHEAD, value_name = "K")]
+    #[arg(long, default_value_t = decide_sched::rules::DEFAULT_ATC_LOOKAHEAD, value_name = "K", allow_hyphen_values = true)]
     pub atc_lookahead: f64,
     /// Write a JSON array with one object per instance: sequence (0-based job numbers in
     /// processing order), objective, lower_bound, proven_optimal, seconds, method, status.
@@ -73,7 +73,8 @@ fn jobs_from_file_name(path: &Path) -> Option<usize> {
 /// (exit 0), or an exact run was stopped by a limit before proving optimality (exit 3).
 pub fn run(args: &ScheduleArgs) -> Result<bool, Failure> {
     if let Some(t) = args.time_limit {
-        if !(t.is_finite() && t >= 0.0) {
+        // A huge limit (or inf) is no limit; only NaN and negative ones are refused.
+        if t.is_nan() || t < 0.0 {
             return Err(Failure::usage(format!(
                 "--time-limit must be a non-negative number of seconds, got {t}"
             )));
@@ -89,6 +90,17 @@ pub fn run(args: &ScheduleArgs) -> Result<bool, Failure> {
         return Err(Failure::usage("--jobs must be at least 1"));
     }
     let path = &args.file;
+    if path.as_os_str() == decide_io::STDIN_PATH {
+        return Err(Failure::usage(
+            "decide schedule reads instances from a file; standard input (-) is not supported: save the instances to a .json or OR-Library file",
+        ));
+    }
+    if path.is_dir() {
+        return Err(Failure::usage(format!(
+            "{}: is a directory, not an instance file",
+            path.display()
+        )));
+    }
     let jobs = match decide_sched::read::Format::from_path(path) {
         decide_sched::read::Format::Json => args.jobs,
         decide_sched::read::Format::OrLibrary => {
@@ -115,6 +127,8 @@ pub fn run(args: &ScheduleArgs) -> Result<bool, Failure> {
     let mut all_finished = true;
     let mut proven = 0usize;
     let mut seconds = 0.0;
+    // A reader of the summary that went away (`| head -1`) stops the summary, not the run.
+    let mut stdout_gone = false;
     for (index, read) in instances.iter().enumerate() {
         let instance = read.instance.for_objective(args.objective);
         let solution = decide_sched::solve(&instance, args.method, &options);
@@ -123,24 +137,23 @@ pub fn run(args: &ScheduleArgs) -> Result<bool, Failure> {
         }
         proven += usize::from(solution.proven_optimal);
         seconds += solution.seconds;
-        if !args.quiet {
-            print_line(&mut out, index, read, &solution)
-                .context("writing the summary to standard output")
-                .map_err(Failure::Usage)?;
+        if !args.quiet && !stdout_gone {
+            match print_line(&mut out, index, read, &solution) {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => stdout_gone = true,
+                other => crate::stdout_result(other)?,
+            }
         }
         records.push(record(index, read, &solution));
     }
-    if !args.quiet && instances.len() > 1 {
-        writeln!(
+    if !args.quiet && !stdout_gone && instances.len() > 1 {
+        crate::stdout_result(writeln!(
             out,
             "{} instances, {} ({}): {proven} proven optimal, {:.3} s in all",
             instances.len(),
             args.method,
             args.objective,
             seconds
-        )
-        .context("writing the summary to standard output")
-        .map_err(Failure::Usage)?;
+        ))?;
     }
     if let Some(output) = &args.output {
         let document = serde_json::Value::Array(records);

@@ -307,15 +307,23 @@ fn bad_models_exit_1_with_file_and_line() {
         ),
         &["discount.meta.json:1:", "1.5"],
     );
+    // A model's discount of 1 is valid (for total or average reward); the discounted
+    // criterion cannot take it, and choosing the criterion is the user's part: exit 2.
     write(d, "undiscounted.meta.json", r#"{"discount": 1.0}"#);
-    check_bad(
-        &write(
-            d,
-            "undiscounted.transitions.csv",
-            &format!("{HEADER}0,0,0,1,1\n"),
-        ),
-        &["undiscounted.transitions.csv", "discount 1", "[0, 1)"],
+    let undiscounted = write(
+        d,
+        "undiscounted.transitions.csv",
+        &format!("{HEADER}0,0,0,1,1\n"),
     );
+    let out = check(&["solve", undiscounted.to_str().unwrap()], 2);
+    for part in [
+        "undiscounted.transitions.csv",
+        "discount 1",
+        "[0, 1)",
+        "--criterion total",
+    ] {
+        assert!(stderr(&out).contains(part), "{part}: {}", stderr(&out));
+    }
     check_bad(
         &write(
             d,
@@ -326,10 +334,11 @@ fn bad_models_exit_1_with_file_and_line() {
     );
 }
 
+/// A discount the criterion cannot take is a bad argument, not a bad model: exit 2.
 #[test]
-fn discount_flag_outside_range_is_invalid() {
+fn discount_flag_outside_range_is_a_usage_error() {
     let model = testdata("mdp/forest_S3.transitions.csv");
-    let out = check(&["solve", model.to_str().unwrap(), "--discount", "1"], 1);
+    let out = check(&["solve", model.to_str().unwrap(), "--discount", "1"], 2);
     assert!(stderr(&out).contains("--discount"), "{}", stderr(&out));
 }
 
@@ -544,7 +553,7 @@ fn other_criteria_from_the_command_line() {
         0,
     );
     assert!(solution_json(&out)["gain"]["value"].as_f64().unwrap().abs() < 1e-6);
-    let refused = check(&["solve", model.to_str().unwrap(), "--discount", "1"], 1);
+    let refused = check(&["solve", model.to_str().unwrap(), "--discount", "1"], 2);
     assert!(
         stderr(&refused).contains("--criterion total"),
         "{}",
@@ -554,4 +563,264 @@ fn other_criteria_from_the_command_line() {
         &["solve", model.to_str().unwrap(), "--criterion", "finite"],
         2,
     );
+}
+
+/// Tester's report: `--criterion total --algorithm vi` on FrozenLake 8x8 exited 3 with
+/// "the total reward is unbounded", although it is a success probability. Value iteration must
+/// converge (exit 0) to policy iteration's values; undiscounted, the 4x4 start succeeds with
+/// probability 14/17 and the 8x8 start with probability 1 (hugging the walls).
+#[test]
+fn total_reward_value_iteration_on_frozenlake_converges() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, start) in [
+        ("frozenlake4x4_slippery", 14.0 / 17.0),
+        ("frozenlake8x8_slippery", 1.0),
+    ] {
+        let model = testdata(&format!("mdp/{name}.transitions.csv"));
+        let mut values = Vec::new();
+        for algorithm in ["vi", "pi"] {
+            let output = dir.path().join(format!("{name}-{algorithm}.json"));
+            let out = check(
+                &[
+                    "solve",
+                    model.to_str().unwrap(),
+                    "--criterion",
+                    "total",
+                    "--algorithm",
+                    algorithm,
+                    "--output",
+                    output.to_str().unwrap(),
+                ],
+                0,
+            );
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert!(!stdout.contains("unbounded"), "{stdout}");
+            assert!(!stdout.contains("within inf"), "{stdout}");
+            let json = solution_json(&output);
+            assert_eq!(json["report"]["status"], "converged", "{name} {algorithm}");
+            let v: Vec<f64> = json["values"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap())
+                .collect();
+            assert!((v[0] - start).abs() < 1e-6, "{name} {algorithm}: {}", v[0]);
+            values.push(v);
+        }
+        for (s, (vi, pi)) in values[0].iter().zip(&values[1]).enumerate() {
+            assert!((vi - pi).abs() <= 1e-6, "{name} s{s}: vi {vi} pi {pi}");
+        }
+    }
+}
+
+/// Tester's report: `--algorithm gs` or `mpi` with `--criterion average` silently ran relative
+/// value iteration, and `--algorithm lp` with other criteria exited 1 (an invalid model).
+/// Both are usage errors (exit 2) that list what the criterion takes, as the README's table.
+#[test]
+fn algorithms_a_criterion_does_not_take_are_usage_errors() {
+    let model = testdata("mdp/frozenlake4x4_slippery.transitions.csv");
+    let model = model.to_str().unwrap();
+    for (criterion, algorithm, takes) in [
+        ("average", "gs", "pi, vi"),
+        ("average", "mpi", "pi, vi"),
+        ("average", "lp", "pi, vi"),
+        ("average", "lp-dual", "pi, vi"),
+        ("total", "gs", "pi, vi"),
+        ("total", "mpi", "pi, vi"),
+        ("total", "lp", "pi, vi"),
+        ("finite", "lp", "auto (backward induction) only"),
+        ("finite", "vi", "auto (backward induction) only"),
+    ] {
+        let mut args = vec![
+            "solve",
+            model,
+            "--criterion",
+            criterion,
+            "--algorithm",
+            algorithm,
+        ];
+        if criterion == "finite" {
+            args.extend(["--horizon", "5"]);
+        }
+        let out = check(&args, 2);
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!(
+                "--algorithm {algorithm} does not solve the {criterion} criterion"
+            )) && err.contains(takes),
+            "{criterion} {algorithm}: {err}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+    // What the table lists still runs.
+    for (criterion, algorithm) in [
+        ("average", "vi"),
+        ("average", "pi"),
+        ("total", "vi"),
+        ("total", "pi"),
+    ] {
+        check(
+            &[
+                "solve",
+                model,
+                "--criterion",
+                criterion,
+                "--algorithm",
+                algorithm,
+                "-q",
+            ],
+            0,
+        );
+    }
+}
+
+/// Tester's report: relative value iteration with `--tolerance 0` never stopped.
+#[test]
+fn average_reward_value_iteration_with_tolerance_zero_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("r.csv");
+    check(
+        &[
+            "generate",
+            "random",
+            "--states",
+            "50",
+            "--actions",
+            "3",
+            "--outcomes",
+            "3",
+            "--seed",
+            "2",
+            model.to_str().unwrap(),
+        ],
+        0,
+    );
+    let output = dir.path().join("rvi.json");
+    check(
+        &[
+            "solve",
+            model.to_str().unwrap(),
+            "--criterion",
+            "average",
+            "--algorithm",
+            "vi",
+            "--tolerance",
+            "0",
+            "--max-iterations",
+            "100000",
+            "--output",
+            output.to_str().unwrap(),
+        ],
+        3,
+    );
+    let json = solution_json(&output);
+    assert_eq!(json["report"]["status"], "precision_limit");
+    assert!(json["report"]["iterations"].as_u64().unwrap() < 10_000);
+}
+
+/// A policy that walks s0 → s1 → s0 … forever (reward 1 per step) beside one that goes to the
+/// terminal state s2.
+fn looping_model(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let model = write(
+        dir,
+        "loop.csv",
+        "state,action,next_state,probability,reward\n\
+         0,0,1,1,1\n0,1,2,1,0\n1,0,0,1,1\n2,0,2,1,0\n",
+    );
+    let looping = write(dir, "loop_policy.csv", "state,action\n0,0\n1,0\n2,0\n");
+    let ending = write(dir, "end_policy.csv", "state,action\n0,1\n1,0\n2,0\n");
+    (model, looping, ending)
+}
+
+/// Tester's report: `simulate --criterion total` of a policy that never terminates printed a
+/// mean return and exited 0 without a word.
+#[test]
+fn simulate_total_reward_says_when_episodes_do_not_terminate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, looping, ending) = looping_model(dir.path());
+    let simulate = |policy: &Path, criterion: &[&str], code: i32| {
+        let mut args = vec![
+            "simulate",
+            model.to_str().unwrap(),
+            "--policy",
+            policy.to_str().unwrap(),
+            "--episodes",
+            "20",
+            "--steps",
+            "50",
+        ];
+        args.extend_from_slice(criterion);
+        check(&args, code)
+    };
+    let out = simulate(&looping, &["--criterion", "total"], 3);
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "20 of 20 episodes did not terminate within 50 steps: the total reward of this policy may be unbounded"
+        ),
+        "{err}"
+    );
+    // The truncated mean is still shown: 50 steps of reward 1.
+    assert!(String::from_utf8_lossy(&out.stdout).contains("mean return   50.000000000"));
+    // A policy that terminates: no warning, exit 0.
+    let out = simulate(&ending, &["--criterion", "total"], 0);
+    assert!(
+        !stderr(&out).contains("did not terminate"),
+        "{}",
+        stderr(&out)
+    );
+    // Discounted episodes are cut by design: unchanged, exit 0 and no warning.
+    let out = simulate(
+        &looping,
+        &["--criterion", "discounted", "--discount", "0.9"],
+        0,
+    );
+    assert!(out.stderr.is_empty(), "{}", stderr(&out));
+}
+
+/// Tester's report: a multichain model under `--criterion average` printed "gain 3.000000000
+/// per step" (a number no state has) and "values within inf".
+#[test]
+fn multichain_summary_gives_each_class_and_state_its_gain() {
+    let dir = tempfile::tempdir().unwrap();
+    // s0 and s1 absorbing with rewards 1 and 5; s2 goes to either with probability 1/2, so
+    // its gain is 3.
+    let model = write(
+        dir.path(),
+        "multichain.csv",
+        "state,action,next_state,probability,reward\n\
+         0,0,0,1,1\n1,0,1,1,5\n2,0,0,0.5,0\n2,0,1,0.5,0\n",
+    );
+    let policy = write(dir.path(), "p.csv", "state,action\n0,0\n1,0\n2,0\n");
+    for args in [
+        vec!["solve", model.to_str().unwrap(), "--criterion", "average"],
+        vec![
+            "solve",
+            model.to_str().unwrap(),
+            "--criterion",
+            "average",
+            "--algorithm",
+            "vi",
+        ],
+        vec![
+            "eval",
+            model.to_str().unwrap(),
+            "--policy",
+            policy.to_str().unwrap(),
+            "--criterion",
+            "average",
+        ],
+    ] {
+        let out = check(&args, 3);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.contains("gain         not the same in every state"),
+            "{stdout}"
+        );
+        assert!(stdout.contains("class {s0}: gain 1.000000000"), "{stdout}");
+        assert!(stdout.contains("class {s1}: gain 5.000000000"), "{stdout}");
+        assert!(stdout.contains("s2: gain 3.000000000"), "{stdout}");
+        assert!(!stdout.contains("within inf"), "{stdout}");
+        assert!(!stdout.contains("gain         3.0"), "{stdout}");
+    }
 }

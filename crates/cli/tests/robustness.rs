@@ -687,3 +687,461 @@ fn absurd_thread_counts_are_refused_quickly() {
     let out = run(&["solve", path_str(&model), "--threads", "64", "-q"]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
 }
+
+// ------------------------------------------------------------------------------------
+// The tester's report: CLI and I/O defects, one test each
+
+/// The path of a file under `testdata/`.
+fn testdata(relative: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata")
+        .join(relative)
+}
+
+/// `out`'s exit code is `code` and its stderr is one line containing `fragment`, with no
+/// panic.
+fn assert_refused(out: &Output, code: i32, fragment: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "stderr: {stderr}");
+    assert!(stderr.contains(fragment), "{fragment:?} not in: {stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// `--time-limit 1e300` panicked ("cannot convert float seconds to Duration", exit 101): a
+/// limit beyond what a `Duration` holds is no limit, in every command that takes one; NaN
+/// and negative limits are usage errors.
+#[test]
+fn huge_time_limits_mean_no_limit_and_bad_ones_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = write_ring(dir.path(), "ring", 5, 0.5);
+    let bridge = testdata("robust/bridge.transitions.csv");
+    let jobs = testdata("sched/examples.json");
+    for huge in ["1e300", "1.7976931348623157e308", "inf"] {
+        for args in [
+            vec!["solve", path_str(&model), "--time-limit", huge, "-q"],
+            vec![
+                "solve",
+                path_str(&bridge),
+                "--ambiguity",
+                "l1:0.2",
+                "--time-limit",
+                huge,
+                "-q",
+            ],
+            vec![
+                "solve",
+                path_str(&bridge),
+                "--ambiguity",
+                "interval",
+                "--time-limit",
+                huge,
+                "-q",
+            ],
+            vec![
+                "schedule",
+                path_str(&jobs),
+                "--method",
+                "exact",
+                "--time-limit",
+                huge,
+                "-q",
+            ],
+        ] {
+            let out = run(&args);
+            assert_eq!(out.status.code(), Some(0), "{args:?}: {out:?}");
+            assert!(out.stderr.is_empty(), "{args:?}: {out:?}");
+        }
+    }
+    for bad in ["nan", "-1", "-inf"] {
+        for command in [
+            vec!["solve", path_str(&model)],
+            vec!["schedule", path_str(&jobs)],
+        ] {
+            let mut args = command.clone();
+            args.extend(["--time-limit", bad]);
+            assert_refused(&run(&args), 2, "--time-limit must be a non-negative number");
+        }
+    }
+}
+
+/// A finite horizon of a billion decisions on a 2-state model tried to allocate its
+/// per-stage values (24 GB) and aborted; `generate` of 4 000 000 000 states to `.decide`
+/// aborted allocating 32 GB. Both are refused before allocating, saying how much they need.
+#[test]
+fn finite_horizons_and_generated_models_beyond_memory_are_refused_first() {
+    let Some(available) = decide_io::available_memory() else {
+        return; // not Linux: nothing is refused for its size
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let model = write_ring(dir.path(), "ring", 2, 0.5);
+    let policy = dir.path().join("policy.csv");
+    std::fs::write(&policy, "state,action\n0,0\n1,0\n").unwrap();
+    // 4e9 stages of 2 states need 320 GB; skip on a machine that has that much.
+    if available < 300 << 30 {
+        let horizon = "4000000000";
+        for args in [
+            vec![
+                "solve",
+                path_str(&model),
+                "--criterion",
+                "finite",
+                "--horizon",
+                horizon,
+            ],
+            vec![
+                "eval",
+                path_str(&model),
+                "--policy",
+                path_str(&policy),
+                "--criterion",
+                "finite",
+                "--horizon",
+                horizon,
+            ],
+        ] {
+            let start = Instant::now();
+            let out = run(&args);
+            assert_refused(&out, 2, "with horizon 4000000000 needs at least");
+            assert!(String::from_utf8_lossy(&out.stderr).contains("GiB of memory"));
+            assert!(start.elapsed() < Duration::from_secs(5));
+        }
+    }
+    if available < 500 << 30 {
+        for name in ["x.decide", "x.json"] {
+            let output = dir.path().join(name);
+            let out = run(&[
+                "generate",
+                "random",
+                "--states",
+                "4000000000",
+                "--actions",
+                "2",
+                "--outcomes",
+                "2",
+                "--seed",
+                "1",
+                path_str(&output),
+            ]);
+            assert_refused(&out, 2, "needs at least");
+            assert!(!output.exists());
+        }
+    }
+    // A horizon that fits still solves.
+    let out = run(&[
+        "solve",
+        path_str(&model),
+        "--criterion",
+        "finite",
+        "--horizon",
+        "1000",
+        "-q",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+}
+
+/// `convert` of a model with interval bounds dropped them silently. JSON keeps them (the
+/// converted model solves to the same robust answer); `.decide`, which has no place for them,
+/// is refused.
+#[test]
+fn convert_keeps_interval_bounds_or_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let bridge = testdata("robust/bridge.transitions.csv");
+    let json = dir.path().join("bridge.json");
+    let out = run(&["convert", path_str(&bridge), path_str(&json)]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let document = read_json(&json);
+    for transition in document["transitions"].as_array().unwrap() {
+        assert_eq!(transition.as_array().unwrap().len(), 7, "{transition}");
+    }
+    let mut answers = Vec::new();
+    for (i, model) in [&bridge, &json].into_iter().enumerate() {
+        let output = dir.path().join(format!("solution{i}.json"));
+        let out = run(&[
+            "solve",
+            path_str(model),
+            "--ambiguity",
+            "interval",
+            "-q",
+            "--output",
+            path_str(&output),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let solution = read_json(&output);
+        answers.push((solution["values"].clone(), solution["policy"].clone()));
+    }
+    assert_eq!(answers[0], answers[1]);
+    // And back again: the JSON converts to JSON with the same bounds.
+    let again = dir.path().join("again.json");
+    let out = run(&["convert", path_str(&json), path_str(&again)]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(
+        read_json(&again)["transitions"],
+        document["transitions"],
+        "a second conversion changes nothing"
+    );
+    let binary = dir.path().join("bridge.decide");
+    let out = run(&["convert", path_str(&bridge), path_str(&binary)]);
+    assert_refused(&out, 2, "the .decide format has no interval bounds");
+    assert!(!binary.exists());
+}
+
+/// `--output link.json` replaced the link with a regular file (and as root `--output
+/// /dev/stdout` replaced /dev/stdout). A link is followed and the file it points to replaced;
+/// a target that is not a regular file (here /dev/null) is written directly and stays what
+/// it is.
+#[cfg(unix)]
+#[test]
+fn outputs_follow_symlinks_and_write_devices_in_place() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let model = write_ring(dir.path(), "ring", 3, 0.5);
+    let real = dir.path().join("real.json");
+    std::fs::write(&real, "old").unwrap();
+    let link = dir.path().join("link.json");
+    std::os::unix::fs::symlink("real.json", &link).unwrap();
+    // A dangling link: its target is created, the link kept.
+    let sub = dir.path().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    let dangling = dir.path().join("dangling.csv");
+    std::os::unix::fs::symlink("sub/policy.csv", &dangling).unwrap();
+    let out = run(&[
+        "solve",
+        path_str(&model),
+        "-q",
+        "--output",
+        path_str(&link),
+        "--policy-csv",
+        path_str(&dangling),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    for l in [&link, &dangling] {
+        assert!(
+            std::fs::symlink_metadata(l)
+                .unwrap()
+                .file_type()
+                .is_symlink(),
+            "{} is still a link",
+            l.display()
+        );
+    }
+    assert_complete_solution(&read_json(&real), 3);
+    let policy = std::fs::read_to_string(sub.join("policy.csv")).unwrap();
+    assert!(policy.starts_with("state,action\n"), "{policy}");
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .chain(std::fs::read_dir(&sub).unwrap())
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !names.iter().any(|n| n.ends_with(".tmp")),
+        "no temporary file left: {names:?}"
+    );
+
+    // /dev/null as both outputs: written, and still the character device.
+    let null = Path::new("/dev/null");
+    if null.exists() {
+        let out = run(&[
+            "solve",
+            path_str(&model),
+            "-q",
+            "--output",
+            "/dev/null",
+            "--policy-csv",
+            "/dev/null",
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let meta = std::fs::symlink_metadata(null).unwrap();
+        assert!(meta.file_type().is_char_device(), "/dev/null is a device");
+    }
+}
+
+/// Bad arguments were reported as invalid models (exit 1) blaming the model file.
+#[test]
+fn argument_mistakes_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = write_ring(dir.path(), "ring", 3, 0.5);
+    let m = path_str(&model);
+    let cases: [(&[&str], &str); 5] = [
+        (&["--discount", "nan"], "discount NaN is outside [0, 1)"),
+        (
+            &["--discount", "1"],
+            "--criterion total or --criterion average",
+        ),
+        (&["--discount", "-0.5"], "discount -0.5 is outside [0, 1)"),
+        (
+            &["--tolerance", "-1"],
+            "--tolerance must be a non-negative number",
+        ),
+        (
+            &["--probability-tolerance", "-1e-9"],
+            "--probability-tolerance must be",
+        ),
+    ];
+    for (args, message) in cases {
+        let mut all = vec!["solve", m];
+        all.extend(args);
+        assert_refused(&run(&all), 2, message);
+    }
+    let text = dir.path().join("m.txt");
+    std::fs::write(&text, "not a model").unwrap();
+    assert_refused(
+        &run(&["solve", path_str(&text)]),
+        2,
+        "m.txt: unknown model format",
+    );
+    assert_refused(
+        &run(&["solve", path_str(dir.path())]),
+        2,
+        "is a directory, not a model file",
+    );
+}
+
+/// One file for two outputs; duplicate terminal values and names; a model CSV given as a
+/// policy; a deterministic policy naming a state twice.
+#[test]
+fn conflicting_outputs_and_duplicates_are_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = write_ring(dir.path(), "ring", 2, 0.5);
+    let m = path_str(&model);
+    let out_file = dir.path().join("out.json");
+    let o = path_str(&out_file);
+    let dotted = format!("{}/./out.json", dir.path().display());
+    for second in [o, dotted.as_str()] {
+        let out = run(&["solve", m, "--output", o, "--policy-csv", second]);
+        assert_refused(&out, 2, "the same file for --output and --policy-csv");
+        assert!(!out_file.exists());
+    }
+
+    let terminal = dir.path().join("terminal.json");
+    std::fs::write(
+        &terminal,
+        r#"{"discount": 0.9, "states": 2, "terminal_values": [[1, 5], [1, 6]], "transitions": [[0, 0, 1, 1, 0]]}"#,
+    )
+    .unwrap();
+    assert_refused(
+        &run(&["solve", path_str(&terminal)]),
+        1,
+        "terminal_values[1]: state s1 has a terminal value twice (5 and 6)",
+    );
+    let names = dir.path().join("names.json");
+    std::fs::write(
+        &names,
+        r#"{"discount": 0.9, "states": ["a", "a"], "transitions": [[0, 0, 1, 1, 0], [1, 0, 0, 1, 0]]}"#,
+    )
+    .unwrap();
+    assert_refused(
+        &run(&["solve", path_str(&names)]),
+        1,
+        "states: \"a\" names both s0 and s1",
+    );
+
+    // A model CSV passed as --policy: a usage error naming the columns it should not have.
+    let out = run(&["eval", m, "--policy", m]);
+    assert_refused(
+        &out,
+        2,
+        "not a policy file: unknown columns \"next_state\", \"reward\"",
+    );
+    let twice = dir.path().join("twice.csv");
+    std::fs::write(&twice, "state,action\n0,0\n0,0\n1,0\n").unwrap();
+    let out = run(&["eval", m, "--policy", path_str(&twice)]);
+    assert_refused(
+        &out,
+        1,
+        "twice.csv:3: state s0 appears twice in a deterministic policy",
+    );
+}
+
+/// Standard input is `<stdin>` in the summary, the solution file and errors.
+#[test]
+fn standard_input_is_named_stdin_everywhere() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let rows = "state,action,next_state,probability,reward\n0,0,1,1,1\n1,0,0,1,0\n";
+    let output = dir.path().join("out.json");
+    let feed = |args: &[&str]| {
+        let mut child = decide()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(rows.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = feed(&[
+        "solve",
+        "-",
+        "--discount",
+        "0.9",
+        "--output",
+        path_str(&output),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.starts_with("model        <stdin> (2 states"),
+        "{stdout}"
+    );
+    assert_eq!(read_json(&output)["model"]["path"], "<stdin>");
+    // A failure of the solve itself (no policy ever terminates under total reward).
+    let out = feed(&["solve", "-", "--criterion", "total"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.starts_with("error: <stdin>: "), "{stderr}");
+    let out = feed(&["info", "-"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("model                 <stdin>\n"),
+        "{out:?}"
+    );
+}
+
+/// `decide schedule DIR` blamed the folder's missing job count, `schedule -` the same.
+#[test]
+fn schedule_names_folders_and_standard_input() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_refused(
+        &run(&["schedule", path_str(dir.path())]),
+        2,
+        "is a directory, not an instance file",
+    );
+    assert_refused(
+        &run(&["schedule", "-"]),
+        2,
+        "standard input (-) is not supported",
+    );
+}
+
+/// `decide solve … | head -1`: a reader that goes away is not an error ("writing the
+/// summary … Broken pipe", exit 2); the run keeps its own exit code.
+#[test]
+fn a_closed_standard_output_ends_quietly() {
+    let model = testdata("mdp/frozenlake8x8_slippery.transitions.csv");
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = testdata("sched/examples.json");
+    let generated = dir.path().join("g.json");
+    for args in [
+        vec!["solve", path_str(&model)],
+        vec!["info", path_str(&model)],
+        vec!["schedule", path_str(&jobs)],
+        vec!["generate", "forest", "--states", "3", path_str(&generated)],
+    ] {
+        let mut child = decide()
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Closed before the child writes: it reads its input first.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {out:?}");
+        assert!(out.stderr.is_empty(), "{args:?}: {out:?}");
+    }
+}

@@ -268,7 +268,7 @@ fn staged_models_refuse_what_does_not_apply() {
             "--discount",
             "0.9",
         ],
-        1,
+        2,
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("stage-dependent (4 stages)"));
     let out = decide(&["solve", model, "--horizon", "6"], 2);

@@ -174,10 +174,34 @@ pub fn read_from(
     for &state in &meta.terminal {
         builder.mark_terminal(state).map_err(meta_error)?;
     }
+    if let Some((k, state, first, second)) = crate::repeated_terminal_value(&meta.terminal_values) {
+        return Err(ReadError::new(
+            &meta_path,
+            None,
+            ReadErrorKind::Format(format!(
+                "terminal_values[{k}]: state s{state} has a terminal value twice ({first} and {second})"
+            )),
+        ));
+    }
     for &(state, value) in &meta.terminal_values {
         builder
             .mark_terminal_with_value(state, value)
             .map_err(meta_error)?;
+    }
+    for (field, prefix, names) in [
+        ("state_names", "s", &meta.state_names),
+        ("action_names", "a", &meta.action_names),
+    ] {
+        if let Some((first, second, name)) = names.as_deref().and_then(crate::repeated_name) {
+            return Err(ReadError::new(
+                &meta_path,
+                None,
+                ReadErrorKind::Format(format!(
+                    "{field}: {} names both {prefix}{first} and {prefix}{second}; names must be unique",
+                    crate::quoted_name(name)
+                )),
+            ));
+        }
     }
     if let Some(names) = meta.state_names.take() {
         builder.state_names(names);

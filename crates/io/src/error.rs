@@ -37,6 +37,10 @@ pub enum ReadErrorKind {
     /// A violation of the format's own rules, in its own words.
     #[error("{0}")]
     Format(String),
+    /// The file is not of a kind the command takes (no model extension, a policy file whose
+    /// header names columns of another kind): a usage error rather than an invalid model.
+    #[error("{0}")]
+    Usage(String),
 }
 
 /// A read failure, displayed as `path:line: message` (`path: message` without a line).
@@ -68,6 +72,13 @@ impl ReadError {
     /// Whether the file itself could not be read (as opposed to a bad model in it).
     pub fn is_io(&self) -> bool {
         matches!(self.kind, ReadErrorKind::Io(_))
+    }
+
+    /// Whether the failure is the caller's choice of file rather than its content: it could
+    /// not be read ([`is_io`](Self::is_io)), or it is not of a kind the command takes
+    /// ([`ReadErrorKind::Usage`]).
+    pub fn is_usage(&self) -> bool {
+        matches!(self.kind, ReadErrorKind::Io(_) | ReadErrorKind::Usage(_))
     }
 }
 

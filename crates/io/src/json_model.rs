@@ -65,7 +65,7 @@
 //! ```
 
 use crate::atomic::write_atomically;
-use crate::bounds::{self, BoundsRow};
+use crate::bounds::{self, BoundsRow, OutcomeBounds};
 use crate::csv_model::parse_decimal_id;
 use crate::{
     Format, LoadedModel, MemoryGuard, ReadError, ReadErrorKind, ReadOptions, StageSize, WriteError,
@@ -385,6 +385,30 @@ fn read_text(path: &Path, text: &str, options: &ReadOptions) -> Result<LoadedMod
         .probability_tolerance
         .unwrap_or(DEFAULT_PROBABILITY_TOLERANCE);
     builder.options(ValidationOptions::with_tolerance(tolerance));
+    for (field, prefix, list) in [("states", "s", &states), ("actions", "a", &actions)] {
+        let Some(CountOrNames::Names(names)) = list else {
+            continue;
+        };
+        if let Some((first, second, name)) = crate::repeated_name(names) {
+            return Err(ReadError::new(
+                path,
+                None,
+                ReadErrorKind::Format(format!(
+                    "{field}: {} names both {prefix}{first} and {prefix}{second}; names must be unique",
+                    crate::quoted_name(name)
+                )),
+            ));
+        }
+    }
+    if let Some((k, state, first, second)) = crate::repeated_terminal_value(&terminal_values) {
+        return Err(ReadError::new(
+            path,
+            None,
+            ReadErrorKind::Format(format!(
+                "terminal_values[{k}]: state s{state} has a terminal value twice ({first} and {second})"
+            )),
+        ));
+    }
     match states {
         Some(CountOrNames::Count(n)) => {
             builder.declare_states(n).map_err(document_error)?;
@@ -684,7 +708,13 @@ fn number_of(raw: &RawValue) -> Result<f64, &'static str> {
 /// Writes `model` as a JSON document at `path`, atomically.
 pub fn write(path: &Path, model: &LoadedModel) -> Result<(), WriteError> {
     write_atomically(path, |w| {
-        write_stages_to(w, &model.stages(), model.discount, model.sense)
+        write_document(
+            w,
+            &model.stages(),
+            model.discount,
+            model.sense,
+            model.bounds.as_ref(),
+        )
     })
 }
 
@@ -711,12 +741,43 @@ pub fn write_stages_to(
     discount: Option<f64>,
     sense: Option<Sense>,
 ) -> io::Result<()> {
+    write_document(w, stages, discount, sense, None)
+}
+
+/// [`write_stages_to`] with the interval bounds of a stationary model, when it has them:
+/// every transition is then written `[state, action, next, p, r, low, high]`, so that
+/// reading the document back gives the same bounds (see [`crate::bounds`]).
+fn write_document(
+    w: &mut dyn Write,
+    stages: &[&TabularMdp],
+    discount: Option<f64>,
+    sense: Option<Sense>,
+    bounds: Option<&OutcomeBounds>,
+) -> io::Result<()> {
     let Some(&mdp) = stages.first() else {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             "a model has at least one stage",
         ));
     };
+    if let Some(b) = bounds {
+        if stages.len() > 1 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "interval bounds are not supported with `stages`",
+            ));
+        }
+        if b.low.len() != mdp.n_transitions() || b.high.len() != mdp.n_transitions() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "{} interval bounds for {} transitions",
+                    b.low.len().min(b.high.len()),
+                    mdp.n_transitions()
+                ),
+            ));
+        }
+    }
     writeln!(w, "{{")?;
     writeln!(w, "  \"format\": \"{FORMAT_TAG}\",")?;
     writeln!(w, "  \"version\": {VERSION},")?;
@@ -759,13 +820,13 @@ pub fn write_stages_to(
     }
     if let [only] = stages {
         write!(w, "  \"transitions\": ")?;
-        write_transitions(w, only, "  ")?;
+        write_transitions(w, only, "  ", bounds)?;
     } else {
         write!(w, "  \"stages\": [")?;
         for (t, stage) in stages.iter().enumerate() {
             w.write_all(if t == 0 { b"\n" } else { b",\n" })?;
             write!(w, "    {{\"transitions\": ")?;
-            write_transitions(w, stage, "    ")?;
+            write_transitions(w, stage, "    ", None)?;
             w.write_all(b"}")?;
         }
         w.write_all(b"\n  ]")?;
@@ -775,9 +836,16 @@ pub fn write_stages_to(
 }
 
 /// The outcomes of `mdp` as a JSON array, one per line, indented below `indent`.
-fn write_transitions(w: &mut dyn Write, mdp: &TabularMdp, indent: &str) -> io::Result<()> {
+/// With `bounds` (aligned with the compiled outcomes), every outcome gets its two bounds.
+fn write_transitions(
+    w: &mut dyn Write,
+    mdp: &TabularMdp,
+    indent: &str,
+    bounds: Option<&OutcomeBounds>,
+) -> io::Result<()> {
     w.write_all(b"[")?;
     let mut first = true;
+    let mut j = 0;
     for s in 0..mdp.n_states() {
         let state = StateId(s as u32);
         for k in mdp.pairs(state) {
@@ -790,6 +858,13 @@ fn write_transitions(w: &mut dyn Write, mdp: &TabularMdp, indent: &str) -> io::R
                 write_json(w, &outcome.probability)?;
                 w.write_all(b", ")?;
                 write_json(w, &outcome.reward)?;
+                if let Some(b) = bounds {
+                    w.write_all(b", ")?;
+                    write_json(w, &b.low[j])?;
+                    w.write_all(b", ")?;
+                    write_json(w, &b.high[j])?;
+                }
+                j += 1;
                 w.write_all(b"]")?;
             }
         }

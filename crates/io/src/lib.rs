@@ -118,14 +118,33 @@ pub fn read_model(path: &Path, options: &ReadOptions) -> Result<LoadedModel, Rea
         Some(Format::Json) => json_model::read(path, options),
         Some(Format::Cassandra) => cassandra::read(path, options),
         Some(Format::Binary) => binary::read(path, options),
+        // A folder is not a model whatever its name: say so rather than blame its extension.
+        None if path.is_dir() => Err(ReadError::new(
+            path,
+            None,
+            ReadErrorKind::Io(io::Error::new(
+                io::ErrorKind::IsADirectory,
+                "is a directory, not a model file",
+            )),
+        )),
         None => Err(ReadError::new(
             path,
             None,
-            ReadErrorKind::Format(
+            ReadErrorKind::Usage(
                 "unknown model format: expected extension .csv, .json, .mdp, .pomdp or .decide"
                     .into(),
             ),
         )),
+    }
+}
+
+/// How messages and outputs name the model `path`: `<stdin>` for `-` (standard input),
+/// else the path as given.
+pub fn display_name(path: &Path) -> std::borrow::Cow<'_, str> {
+    if path.as_os_str() == STDIN_PATH {
+        std::borrow::Cow::Borrowed(STDIN_NAME)
+    } else {
+        path.to_string_lossy()
     }
 }
 
@@ -353,22 +372,14 @@ impl MemoryGuard {
         if needed <= ALWAYS_FITS_BYTES {
             return Ok(());
         }
-        let Some(available) = *self.available.get_or_init(available_memory) else {
-            return Ok(());
-        };
-        if needed <= available {
-            return Ok(());
-        }
-        Err(ReadError::new(
-            path,
-            line,
-            ReadErrorKind::Format(format!(
-                "the model needs at least {} of memory ({}), more than the {} available",
-                gibibytes(needed),
-                counts(),
-                gibibytes(available)
-            )),
-        ))
+        let available = *self.available.get_or_init(available_memory);
+        memory_verdict(needed, available, counts).map_err(|shortfall| {
+            ReadError::new(
+                path,
+                line,
+                ReadErrorKind::Format(format!("the model {shortfall}")),
+            )
+        })
     }
 
     /// [`check`](Self::check) for rows streaming in, made only when the row count reaches
@@ -386,6 +397,71 @@ impl MemoryGuard {
             Ok(())
         }
     }
+}
+
+/// Checks that `needed` more bytes fit in the memory available ([`available_memory`]), for
+/// what is allocated besides a model (a finite-horizon solution's per-stage values, a
+/// generated model). `Err` completes a sentence: "needs at least 22.4 GiB of memory
+/// (COUNTS), more than the 21.9 GiB available", `counts` saying what needs it. Small
+/// amounts are never refused; where the memory available cannot be read, nothing is.
+pub fn check_memory(needed: u64, counts: impl FnOnce() -> String) -> Result<(), String> {
+    if needed <= ALWAYS_FITS_BYTES {
+        return Ok(());
+    }
+    memory_verdict(needed, available_memory(), counts)
+}
+
+fn memory_verdict(
+    needed: u64,
+    available: Option<u64>,
+    counts: impl FnOnce() -> String,
+) -> Result<(), String> {
+    match available {
+        Some(available) if needed > available => Err(format!(
+            "needs at least {} of memory ({}), more than the {} available",
+            gibibytes(needed),
+            counts(),
+            gibibytes(available)
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The first name that `names` gives twice, as `(first index, second index, name)`: names
+/// are how people find a state or action again, so two of them must not share one.
+pub(crate) fn repeated_name(names: &[String]) -> Option<(usize, usize, &str)> {
+    let mut seen = std::collections::HashMap::with_capacity(names.len());
+    for (i, name) in names.iter().enumerate() {
+        if let Some(&first) = seen.get(name.as_str()) {
+            return Some((first, i, name.as_str()));
+        }
+        seen.insert(name.as_str(), i);
+    }
+    None
+}
+
+/// A name for a message: shortened to 40 characters, quoted, control characters escaped.
+pub(crate) fn quoted_name(name: &str) -> String {
+    const MAX_CHARS: usize = 40;
+    if name.chars().count() <= MAX_CHARS {
+        format!("{name:?}")
+    } else {
+        let short: String = name.chars().take(MAX_CHARS).collect();
+        format!("{short:?}…")
+    }
+}
+
+/// The first state that `terminal_values` lists twice, as `(index of the second entry,
+/// state, first value, second value)`.
+pub(crate) fn repeated_terminal_value(values: &[(u64, f64)]) -> Option<(usize, u64, f64, f64)> {
+    let mut seen = std::collections::HashMap::with_capacity(values.len());
+    for (k, &(state, value)) in values.iter().enumerate() {
+        if let Some(&first) = seen.get(&state) {
+            return Some((k, state, first, value));
+        }
+        seen.insert(state, value);
+    }
+    None
 }
 
 /// Bytes in GiB for messages, e.g. `331.1 GiB`.

@@ -6,6 +6,9 @@ use crate::{ReadError, ReadErrorKind};
 use decide_core::{ActionId, StateId, TabularMdp};
 use std::path::Path;
 
+/// The columns a policy CSV may have.
+const POLICY_COLUMNS: [&str; 4] = ["state", "action", "probability", "action_name"];
+
 /// A stationary policy: for each state, the actions taken and their probabilities (one entry
 /// with probability 1 for a deterministic policy; empty for a terminal state).
 pub type Policy = Vec<Vec<(ActionId, f64)>>;
@@ -68,6 +71,26 @@ pub fn read_policy(path: &Path, mdp: &TabularMdp) -> Result<Policy, ReadError> {
                 .iter()
                 .position(|h| h.trim_start_matches('\u{feff}') == name)
         };
+        // A file of another kind (a model CSV passed as --policy) is the caller's mistake:
+        // name what is not a policy column.
+        let unknown: Vec<String> = headers
+            .iter()
+            .map(|h| h.trim_start_matches('\u{feff}'))
+            .filter(|h| !POLICY_COLUMNS.contains(h))
+            .map(|h| format!("{h:?}"))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(ReadError::new(
+                path,
+                Some(1),
+                ReadErrorKind::Usage(format!(
+                    "not a policy file: unknown column{} {} (a policy CSV has columns {})",
+                    if unknown.len() == 1 { "" } else { "s" },
+                    unknown.join(", "),
+                    POLICY_COLUMNS.join(", ")
+                )),
+            ));
+        }
         let (Some(state_col), Some(action_col)) = (column("state"), column("action")) else {
             return Err(format(
                 Some(1),
@@ -112,6 +135,15 @@ pub fn read_policy(path: &Path, mdp: &TabularMdp) -> Result<Policy, ReadError> {
                     })?,
                 None => 1.0,
             };
+            if probability_col.is_none() && !policy[state].is_empty() {
+                return Err(format(
+                    line,
+                    format!(
+                        "state {} appears twice in a deterministic policy (a randomised policy has a probability column)",
+                        StateId(state as u32)
+                    ),
+                ));
+            }
             lines[state].get_or_insert(line.unwrap_or(0));
             policy[state].push((ActionId(action), probability));
         }

@@ -62,7 +62,25 @@ struct SolutionView<'a> {
     values_by_stage: Option<&'a [Vec<f64>]>,
     /// Finite horizon: decisions at stages `0..T`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    policy_by_stage: Option<Vec<Vec<Option<u32>>>>,
+    policy_by_stage: Option<StagePolicies<'a>>,
+}
+
+/// The decisions of every stage, written as lists of action ids without a copy (a long
+/// horizon's decisions can be most of the memory a solve uses).
+struct StagePolicies<'a>(&'a [Vec<Option<ActionId>>]);
+
+impl Serialize for StagePolicies<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|stage| StagePolicy(stage.as_slice())))
+    }
+}
+
+struct StagePolicy<'a>(&'a [Option<ActionId>]);
+
+impl Serialize for StagePolicy<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|a| a.map(|a| a.0)))
+    }
 }
 
 #[derive(Serialize)]
@@ -178,12 +196,10 @@ pub fn write_solution_json_to(
             upper: g.upper,
         }),
         values_by_stage: solution.stages.as_ref().map(|p| p.values.as_slice()),
-        policy_by_stage: solution.stages.as_ref().map(|p| {
-            p.policy
-                .iter()
-                .map(|stage| stage.iter().map(|a| a.map(|a| a.0)).collect())
-                .collect()
-        }),
+        policy_by_stage: solution
+            .stages
+            .as_ref()
+            .map(|p| StagePolicies(p.policy.as_slice())),
     };
     serde_json::to_writer(&mut *w, &view).map_err(io::Error::from)?;
     w.write_all(b"\n")
