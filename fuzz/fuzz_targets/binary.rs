@@ -38,7 +38,8 @@ fuzz_target!(|data: &[u8]| {
 
 /// Reads `bytes` from a file, so that the reader knows the length before the header.
 fn check_file(bytes: &[u8]) {
-    // One file per fuzzing process, rewritten for each input.
+    // One file per fuzzing process, rewritten for each input; libFuzzer exits without
+    // cleaning up, so each run leaves its small `decide-fuzz-PID.decide` behind.
     static FILE: OnceLock<PathBuf> = OnceLock::new();
     let path = FILE.get_or_init(|| {
         std::env::temp_dir().join(format!("decide-fuzz-{}.decide", std::process::id()))
