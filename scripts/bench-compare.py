@@ -309,10 +309,15 @@ def main():
           f"{'B/trans':>8} {'max|V-V*|':>10} {'ratio':>7}")
     for row in rows:
         if "wall_s" in row:
+            # A figure can be missing (no decide row to compare with, no V*): print a dash.
+            def fmt(value, spec, width):
+                return f"{value:>{width}{spec}}" if value is not None else f"{'-':>{width}}"
+            ratio = row.get("ratio_to_decide")
             print(f"{row['tool']:<34} {row['model']:<10} {row['states']:>9} "
                   f"{row['wall_s']:>9.2f} {row['peak_rss_bytes'] / 2**20:>7.0f} MiB "
-                  f"{row['bytes_per_transition']:>8.1f} {row['max_abs_error']:>10.1e} "
-                  f"{row['ratio_to_decide']:>6.1f}x")
+                  f"{fmt(row.get('bytes_per_transition'), '.1f', 8)} "
+                  f"{fmt(row.get('max_abs_error'), '.1e', 10)} "
+                  f"{fmt(ratio, '.1f', 6)}{'x' if ratio is not None else ' '}")
         else:
             print(f"{row['tool']:<34} {row['model']:<10} {row['states']:>9} "
                   f"{row['failure']}")
