@@ -1,35 +1,10 @@
 //! The command line as a user meets it: exit codes, summaries, output files, and one-line
 //! errors naming file and line for bad models.
 
+mod common;
+
+use common::{decide as check, stderr, testdata};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn testdata(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata")
-        .join(rel)
-}
-
-/// Runs `decide ARGS` and checks the exit code.
-fn check(args: &[&str], expect_code: i32) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_decide"))
-        .args(args)
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .expect("decide runs");
-    assert_eq!(
-        out.status.code(),
-        Some(expect_code),
-        "decide {args:?}\nstdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 #[test]
 fn solve_writes_solution_and_policy() {

@@ -2,38 +2,15 @@
 //! format round-trips every shipped model and refuses damaged files with exit 1, never a
 //! panic, without trusting the sizes its header claims.
 
+mod common;
+
+use common::{decide, path_str as s, testdata};
 use decide_io::binary::xxh64;
 use decide_io::{ReadOptions, read_model};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn testdata(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata")
-        .join(rel)
-}
-
-fn decide(args: &[&str], expect_code: i32) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_decide"))
-        .args(args)
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .expect("decide runs");
-    assert_eq!(
-        out.status.code(),
-        Some(expect_code),
-        "decide {args:?}\nstdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn s(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
 
 #[test]
 fn random_reproduces_the_reference_instance_byte_for_byte() {

@@ -2,30 +2,13 @@
 //! `--family`, `--worst-case`, interval bounds in CSV and JSON, and the errors. Every number
 //! is checked against a closed form worked out here.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn decide(args: &[&str], expect_code: i32) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_decide"))
-        .args(args)
-        .output()
-        .expect("decide runs");
-    assert_eq!(
-        out.status.code(),
-        Some(expect_code),
-        "decide {args:?}\nstdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
+use common::{decide, path_str as s, read_json as json, stderr};
 
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn json(path: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+/// A file of `testdata/robust`, as a command-line argument.
+fn testdata(name: &str) -> String {
+    common::testdata("robust").join(name).display().to_string()
 }
 
 fn values(solution: &serde_json::Value, field: &str) -> Vec<f64> {
@@ -35,18 +18,6 @@ fn values(solution: &serde_json::Value, field: &str) -> Vec<f64> {
         .iter()
         .map(|v| v.as_f64().unwrap())
         .collect()
-}
-
-fn testdata(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata/robust")
-        .join(name)
-        .display()
-        .to_string()
-}
-
-fn s(path: &Path) -> &str {
-    path.to_str().unwrap()
 }
 
 /// The worked example of docs/robust.md (testdata/robust/bridge): from `start`, the road

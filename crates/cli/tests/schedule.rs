@@ -2,47 +2,22 @@
 //! file and line, 2 usage or unreadable files, 3 an exact run stopped by its time limit),
 //! and the JSON output file.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
+use common::{path_str, read_json, stderr, stdout};
+use std::path::PathBuf;
+use std::process::Output;
+
+/// A file of `testdata/sched`.
 fn testdata(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata/sched")
-        .join(rel)
+    common::testdata("sched").join(rel)
 }
 
 /// Runs `decide schedule ARGS` and checks the exit code.
 fn schedule(args: &[&str], expect_code: i32) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_decide"))
-        .arg("schedule")
-        .args(args)
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .expect("decide runs");
-    assert_eq!(
-        out.status.code(),
-        Some(expect_code),
-        "decide schedule {args:?}\nstdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn read_json(path: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn path_str(path: &Path) -> &str {
-    path.to_str().unwrap()
+    let mut all = vec!["schedule"];
+    all.extend_from_slice(args);
+    common::decide(&all, expect_code)
 }
 
 #[test]

@@ -2,8 +2,10 @@
 //! horizon: `decide solve` and `decide eval` against a backward induction written here from
 //! the rows themselves, and the errors a user meets with such a model.
 
+mod common;
+
+use common::{decide, read_json as json};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 const N_STATES: usize = 3;
 const N_ACTIONS: usize = 2;
@@ -77,25 +79,6 @@ fn write_csv(dir: &Path, rows: &[Row]) -> PathBuf {
     let path = dir.join("staged.csv");
     std::fs::write(&path, text).unwrap();
     path
-}
-
-fn decide(args: &[&str], expect_code: i32) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_decide"))
-        .args(args)
-        .output()
-        .expect("decide runs");
-    assert_eq!(
-        out.status.code(),
-        Some(expect_code),
-        "decide {args:?}\nstdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn json(path: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 fn numbers(value: &serde_json::Value) -> Vec<f64> {
