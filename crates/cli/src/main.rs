@@ -315,21 +315,60 @@ fn time_limit(seconds: Option<f64>) -> Result<Option<Duration>, Failure> {
     }
 }
 
+/// The file a path names: its links resolved, or, for a file not there yet, its folder's
+/// resolved path and its name.
+fn file_identity(path: &Path) -> Option<PathBuf> {
+    if let Ok(resolved) = std::fs::canonicalize(path) {
+        return Some(resolved);
+    }
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    Some(std::fs::canonicalize(dir).ok()?.join(path.file_name()?))
+}
+
+/// Refuses an output that names one of the files the command reads (the model, its CSV
+/// sidecar, a family model, the policy): writing it would destroy what the user gave us.
+/// `outputs` and `inputs` are `(flag or role, path)`.
+fn check_outputs_spare_inputs(
+    outputs: &[(&str, Option<&Path>)],
+    inputs: &[(&str, &Path)],
+) -> Result<(), Failure> {
+    let mut read: Vec<(&str, PathBuf)> = Vec::new();
+    for &(role, path) in inputs {
+        if path == Path::new("-") {
+            continue;
+        }
+        if let Some(sidecar) = decide_io::csv_model::sidecar_path(path) {
+            read.push(("its sidecar", sidecar));
+        }
+        read.push((role, path.to_path_buf()));
+    }
+    for &(flag, output) in outputs {
+        let Some(output) = output else { continue };
+        if std::fs::metadata(output).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+            continue; // a device such as /dev/null
+        }
+        let out_id = file_identity(output);
+        for (role, input) in &read {
+            if output == input.as_path() || (out_id.is_some() && out_id == file_identity(input)) {
+                return Err(Failure::usage(format!(
+                    "{}: {flag} names {role} ({}), which this command reads; writing it would \
+                     destroy it: choose another file",
+                    output.display(),
+                    input.display()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Refuses two outputs that name the same file (one would overwrite the other): `outputs`
 /// are `(flag, path)`. Devices such as `/dev/null` may be named twice.
 fn check_distinct_outputs(outputs: &[(&str, Option<&Path>)]) -> Result<(), Failure> {
-    // The file a path names: its links resolved, or, for a file not there yet, its
-    // folder's resolved path and its name.
-    let identity = |path: &Path| -> Option<PathBuf> {
-        if let Ok(resolved) = std::fs::canonicalize(path) {
-            return Some(resolved);
-        }
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        Some(std::fs::canonicalize(dir).ok()?.join(path.file_name()?))
-    };
+    let identity = file_identity;
     let given: Vec<(&str, &Path)> = outputs
         .iter()
         .filter_map(|&(flag, path)| path.map(|p| (flag, p)))
@@ -402,11 +441,20 @@ fn solve(args: &SolveArgs) -> Result<bool, Failure> {
         threads: args.threads,
     };
     args.robust.check_unused()?;
-    check_distinct_outputs(&[
+    let outputs = [
         ("--output", args.output.as_deref()),
         ("--policy-csv", args.policy_csv.as_deref()),
         ("--worst-case", args.robust.worst_case.as_deref()),
-    ])?;
+    ];
+    check_distinct_outputs(&outputs)?;
+    let mut inputs = vec![("the model", args.model.model.as_path())];
+    inputs.extend(
+        args.robust
+            .family
+            .iter()
+            .map(|f| ("a --family model", f.as_path())),
+    );
+    check_outputs_spare_inputs(&outputs, &inputs)?;
     if args.robust.ambiguity.is_some() {
         return robust::solve(args, &limits);
     }
@@ -708,6 +756,7 @@ fn info(args: &ModelArgs) -> Result<(), Failure> {
 }
 
 fn convert(input: &Path, output: &Path, read: &ReadArgs) -> Result<(), Failure> {
+    check_outputs_spare_inputs(&[("OUT", Some(output))], &[("the input model", input)])?;
     let model = decide_io::read_model(input, &read_options(read)?)?;
     match decide_io::Format::from_path(output) {
         Some(decide_io::Format::Json) => Ok(decide_io::json_model::write(output, &model)?),

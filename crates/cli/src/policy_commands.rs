@@ -72,10 +72,22 @@ pub struct SimulateArgs {
 /// the same certified solvers (one action per state, so policy iteration is one exact solve).
 pub fn eval(args: &EvalArgs) -> Result<bool, Failure> {
     args.robust.check_unused()?;
-    crate::check_distinct_outputs(&[
+    let outputs = [
         ("--output", args.output.as_deref()),
         ("--worst-case", args.robust.worst_case.as_deref()),
-    ])?;
+    ];
+    crate::check_distinct_outputs(&outputs)?;
+    let mut inputs = vec![
+        ("the model", args.model.model.as_path()),
+        ("the policy", args.policy.as_path()),
+    ];
+    inputs.extend(
+        args.robust
+            .family
+            .iter()
+            .map(|f| ("a --family model", f.as_path())),
+    );
+    crate::check_outputs_spare_inputs(&outputs, &inputs)?;
     if args.robust.ambiguity.is_some() {
         return crate::robust::eval(args);
     }

@@ -98,6 +98,19 @@ pub struct RobustArgs {
 impl RobustArgs {
     /// Whether any robust flag was given without `--ambiguity`.
     pub fn check_unused(&self) -> Result<(), Failure> {
+        // Nature's model is written as JSON; a name that says another format would give a
+        // file that no reader takes for what its name says.
+        if let Some(file) = &self.worst_case
+            && !matches!(
+                decide_io::Format::from_path(file),
+                Some(decide_io::Format::Json)
+            )
+        {
+            return Err(Failure::usage(format!(
+                "{}: --worst-case writes a JSON model; give the file a .json name",
+                file.display()
+            )));
+        }
         if self.ambiguity.is_some() {
             return Ok(());
         }

@@ -1145,3 +1145,100 @@ fn a_closed_standard_output_ends_quietly() {
         assert!(out.stderr.is_empty(), "{args:?}: {out:?}");
     }
 }
+
+/// No output may name a file the command reads: the model, its sidecar, a family model, the
+/// policy, the input of `convert`. Each is refused (exit 2) and left byte for byte as it was.
+#[test]
+fn outputs_never_overwrite_the_files_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/robust");
+    for name in ["bridge.transitions.csv", "bridge.meta.json"] {
+        std::fs::copy(shipped.join(name), d.join(name)).unwrap();
+    }
+    let model = d.join("bridge.transitions.csv");
+    let sidecar = d.join("bridge.meta.json");
+    let policy = d.join("policy.csv");
+    std::fs::write(&policy, "state,action\n0,0\n").unwrap();
+    let before: Vec<Vec<u8>> = [&model, &sidecar, &policy]
+        .iter()
+        .map(|p| std::fs::read(p).unwrap())
+        .collect();
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["solve", path_str(&model), "--output", path_str(&model)],
+        vec![
+            "solve",
+            path_str(&model),
+            "--policy-csv",
+            path_str(&sidecar),
+        ],
+        vec![
+            "solve",
+            path_str(&model),
+            "--ambiguity",
+            "interval",
+            "--worst-case",
+            path_str(&sidecar),
+        ],
+        vec![
+            "solve",
+            path_str(&model),
+            "--ambiguity",
+            "finite",
+            "--family",
+            path_str(&model),
+            "--output",
+            path_str(&model),
+        ],
+        vec![
+            "eval",
+            path_str(&model),
+            "--policy",
+            path_str(&policy),
+            "--output",
+            path_str(&policy),
+        ],
+        vec!["convert", path_str(&model), path_str(&model)],
+    ];
+    for args in &cases {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("which this command reads"),
+            "{args:?}: {stderr}"
+        );
+    }
+    let after: Vec<Vec<u8>> = [&model, &sidecar, &policy]
+        .iter()
+        .map(|p| std::fs::read(p).unwrap())
+        .collect();
+    assert_eq!(before, after);
+    // A file of the same name in another folder is not the model.
+    let other = d.join("out");
+    std::fs::create_dir(&other).unwrap();
+    let elsewhere = other.join("bridge.transitions.csv");
+    let out = run(&[
+        "solve",
+        path_str(&model),
+        "--output",
+        path_str(&elsewhere),
+        "-q",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    // Nature's model is JSON: a .decide or .csv name for it is refused before solving.
+    for name in ["w.decide", "w.csv"] {
+        let target = d.join(name);
+        let out = run(&[
+            "solve",
+            path_str(&model),
+            "--ambiguity",
+            "interval",
+            "--worst-case",
+            path_str(&target),
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains(".json name"));
+        assert!(!target.exists());
+    }
+}
