@@ -971,3 +971,46 @@ proptest! {
             "rectangular {rect_value} better than static {brute}");
     }
 }
+
+/// The KL step's bracket contains the exact answer for radii down to the smallest: two
+/// outcomes p = (0.9, 0.1), w = (13.5, 0), whose minimum is 13.5·(0.9 − d) with d solving
+/// KL((0.9 − d, 0.1 + d) ‖ p) = K, computed here with `ln_1p` so that it stays exact where
+/// the dual in `log Z` loses digits (small radii, large λ).
+#[test]
+fn kl_step_brackets_the_closed_form_for_tiny_radii() {
+    let p = [0.9, 0.1];
+    let w = [13.5, 0.0];
+    let kl = |d: f64| (0.9 - d) * (-d / 0.9).ln_1p() + (0.1 + d) * (d / 0.1).ln_1p();
+    for radius in [
+        1e-1, 1e-2, 1e-4, 1e-8, 1e-10, 1e-12, 1e-14, 1e-16, 1e-20, 1e-30, 1e-300,
+    ] {
+        let (mut lo, mut hi) = (0.0f64, 0.9f64);
+        for _ in 0..3000 {
+            let mid = 0.5 * (lo + hi);
+            if mid <= lo || mid >= hi {
+                break;
+            }
+            if kl(mid) > radius {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        let truth = 13.5 * 0.9 - 13.5 * lo;
+        let mut out = [0.0; 2];
+        let step = kl_worst(&p, &w, radius, &mut out);
+        let slack = 4.0 * f64::EPSILON * 13.5;
+        println!(
+            "K = {radius:e}: truth {truth:.17}, step [{:.17}, {:.17}]",
+            step.value - step.gap,
+            step.value
+        );
+        assert!(
+            step.value - step.gap - slack <= truth && truth <= step.value + slack,
+            "K = {radius:e}: truth {truth} outside [{}, {}]",
+            step.value - step.gap,
+            step.value
+        );
+        assert!(step.gap <= 1e-9, "K = {radius:e}: gap {}", step.gap);
+    }
+}

@@ -166,17 +166,35 @@ pub fn kl_worst(p: &[f64], w: &[f64], radius: f64, out: &mut [f64]) -> KlStep {
         };
     }
     let spread = w_max - w_min;
-    // (KL of q_λ, log Z(λ) with w shifted by w_min, E_q[w] − w_min).
+    // A radius so small that Pinsker's inequality (|E_q w − E_p w| ≤ √(K/2)·spread) already
+    // pins the answer down to rounding: the nominal distribution (feasible) with that
+    // bracket. The dual below cannot resolve such a ball: its `λ` is huge and `λ·log Z`
+    // multiplies every rounding error of `log Z` by it.
+    let pinsker = (radius / 2.0).sqrt() * spread;
+    if pinsker <= 1e-13 * (1.0 + nominal.value.abs()) {
+        return KlStep {
+            gap: pinsker,
+            ..nominal
+        };
+    }
+    let mass: f64 = support().map(|j| p[j]).sum();
+    // (KL of q_λ, log Z(λ) with w shifted by w_min, E_q[w] − w_min), with Z the normalised
+    // `Σ p e^{−(w−w_min)/λ}`. `Z − 1` is summed from `expm1` terms and `log Z` taken with
+    // `ln_1p`, so that both keep their relative precision when `λ` is large and `Z` is
+    // within rounding of 1 (small radii); `λ·log Z` would otherwise carry an error of
+    // `λ·ε`.
     let tilt = |lambda: f64| -> (f64, f64, f64) {
-        let mut z = 0.0;
+        let mut z_minus_1 = 0.0;
         let mut zw = 0.0;
         for j in support() {
-            let e = p[j] * (-(w[j] - w_min) / lambda).exp();
-            z += e;
-            zw += e * (w[j] - w_min);
+            let x = (w[j] - w_min) / lambda;
+            let pj = p[j] / mass;
+            z_minus_1 += pj * (-x).exp_m1();
+            zw += pj * (-x).exp() * (w[j] - w_min);
         }
+        let z = 1.0 + z_minus_1;
         let mean = zw / z;
-        let log_z = z.ln();
+        let log_z = z_minus_1.ln_1p();
         (-mean / lambda - log_z, log_z, mean)
     };
     let dual = |lambda: f64| -> f64 {
