@@ -353,6 +353,44 @@ fn s_rectangular_hedging() {
     let text = std::fs::read_to_string(&policy).unwrap();
     assert!(text.starts_with("state,action,probability\n"), "{text}");
     assert_eq!(text.lines().count(), 3, "{text}");
+    // The solution JSON carries the same randomised policy (not a deterministic stand-in):
+    // evaluating it and the CSV on the nominal model gives the same value, and robust
+    // evaluation refuses both.
+    let randomised = json(&out)["policy"][0].clone();
+    let choices = randomised.as_array().expect("s0 randomises");
+    assert_eq!(choices.len(), 2, "{randomised}");
+    let total: f64 = choices.iter().map(|c| c[1].as_f64().unwrap()).sum();
+    assert!((total - 1.0).abs() < 1e-12, "{randomised}");
+    let from_json = dir.path().join("from_json.json");
+    let from_csv = dir.path().join("from_csv.json");
+    for (policy_file, result) in [(&out, &from_json), (&policy, &from_csv)] {
+        decide(
+            &[
+                "eval",
+                s(&model),
+                "--policy",
+                s(policy_file),
+                "--output",
+                s(result),
+            ],
+            0,
+        );
+    }
+    assert_eq!(
+        values(&json(&from_json), "values"),
+        values(&json(&from_csv), "values")
+    );
+    decide(
+        &[
+            "eval",
+            s(&model),
+            "--policy",
+            s(&out),
+            "--ambiguity",
+            "l1:0.4",
+        ],
+        2,
+    );
     decide(
         &[
             "solve",

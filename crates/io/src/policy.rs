@@ -1,6 +1,7 @@
 //! Reading a policy to evaluate or simulate: the policy CSV decide writes (`state,action`,
 //! optionally `action_name`), the same with a `probability` column for a randomised policy
-//! (several rows per state), or a solution JSON (its `policy` array).
+//! (several rows per state), or a solution JSON (its `policy` array: an action id per state,
+//! `null` for a terminal state, or `[[action, probability], ...]` for a randomised one).
 
 use crate::{ReadError, ReadErrorKind};
 use decide_core::{ActionId, StateId, TabularMdp};
@@ -46,6 +47,28 @@ pub fn read_policy(path: &Path, mdp: &TabularMdp) -> Result<Policy, ReadError> {
         for (s, entry) in entries.iter().enumerate() {
             match entry {
                 serde_json::Value::Null => {}
+                // A randomised state (as an s-rectangular robust solve writes it):
+                // `[[action, probability], ...]`.
+                serde_json::Value::Array(choices) => {
+                    for choice in choices {
+                        let pair = choice
+                            .as_array()
+                            .filter(|c| c.len() == 2)
+                            .and_then(|c| {
+                                let a = c[0].as_u64().filter(|&a| a <= u32::MAX as u64)?;
+                                Some((ActionId(a as u32), c[1].as_f64()?))
+                            })
+                            .ok_or_else(|| {
+                                format(
+                                    None,
+                                    format!(
+                                        "policy[{s}]: {choice} is not an [action, probability] pair"
+                                    ),
+                                )
+                            })?;
+                        policy[s].push(pair);
+                    }
+                }
                 other => {
                     let a = other
                         .as_u64()
