@@ -73,7 +73,7 @@ pub enum ModelError {
         state: StateId,
     },
     /// A state id at or beyond the declared number of states.
-    #[error("{role} {id} is out of range (the model has {n_states} states, ids 0..{n_states})")]
+    #[error("{role} {id} is out of range (the model has {n_states} states, ids below {n_states})")]
     StateOutOfRange {
         /// "state" or "next state".
         role: &'static str,
@@ -83,7 +83,9 @@ pub enum ModelError {
         n_states: u64,
     },
     /// An action id at or beyond the declared number of actions.
-    #[error("action {id} is out of range (the model has {n_actions} actions, ids 0..{n_actions})")]
+    #[error(
+        "action {id} is out of range (the model has {n_actions} actions, ids below {n_actions})"
+    )]
     ActionOutOfRange {
         /// The id found.
         id: u64,

@@ -1181,7 +1181,7 @@ mod tests {
         let e = b.add(0, 0, 2, 1.0, 0.0).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "next state 2 is out of range (the model has 2 states, ids 0..2)"
+            "next state 2 is out of range (the model has 2 states, ids below 2)"
         );
         assert!(b.declare_states(5_000_000_000).is_err());
     }

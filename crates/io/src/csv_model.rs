@@ -260,8 +260,8 @@ fn build_later_stages(
             path,
             None,
             ReadErrorKind::Format(format!(
-                "stage {empty} has no rows: the stages of a file are numbered 0..{} without gaps",
-                stages.len()
+                "stage {empty} has no rows: a file's stages run from 0 to its last ({}) without gaps",
+                stages.len() - 1
             )),
         ));
     }
@@ -589,8 +589,8 @@ fn add_rows(
             path,
             None,
             ReadErrorKind::Format(format!(
-                "stage {missing} has no rows: the stages of a file are numbered 0..{} without gaps",
-                last + 1
+                "stage {missing} has no rows: a file's stages run from 0 to its last ({}) without gaps",
+                last
             )),
         ));
     }
