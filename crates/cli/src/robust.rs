@@ -220,6 +220,25 @@ fn setup(
                     file.display()
                 )));
             }
+            // One objective for the whole family: a member that says otherwise (its own
+            // discount or sense) would be solved under the first model's without a word.
+            let differs = |what: &str, mine: String, theirs: String| {
+                Failure::Model(anyhow::anyhow!(
+                    "{}: its {what} is {theirs} but {} has {mine}; a family shares the first model's {what}",
+                    file.display(),
+                    decide_io::display_name(path)
+                ))
+            };
+            if let (Some(a), Some(b)) = (model.discount, other.discount)
+                && a != b
+            {
+                return Err(differs("discount", a.to_string(), b.to_string()));
+            }
+            if let (Some(a), Some(b)) = (model.sense, other.sense)
+                && a != b
+            {
+                return Err(differs("sense", format!("{a:?}"), format!("{b:?}")));
+            }
             check_family(&model.mdp, std::slice::from_ref(&other.mdp)).map_err(|e| {
                 Failure::Model(anyhow::anyhow!(
                     "{}: {}",

@@ -530,3 +530,50 @@ fn empty_interval_sets_exit_1() {
     );
     assert!(err.contains("state 0, action 0"), "{err}");
 }
+
+/// A family shares the first model's objective: a member with its own discount or sense is
+/// refused (exit 1, naming it) instead of being solved under the first model's silently.
+#[test]
+fn family_members_with_another_discount_or_sense_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = testdata("bridge.transitions.csv");
+    let rows = std::fs::read_to_string(testdata("bridge_wet.transitions.csv")).unwrap();
+    let meta = std::fs::read_to_string(testdata("bridge_wet.meta.json")).unwrap();
+    for (name, from, to, what) in [
+        (
+            "cheap",
+            "\"discount\": 0.9",
+            "\"discount\": 0.5",
+            "its discount is 0.5",
+        ),
+        (
+            "cost",
+            "\"sense\": \"maximize\"",
+            "\"sense\": \"minimize\"",
+            "its sense is Minimize",
+        ),
+    ] {
+        assert!(meta.contains(from));
+        let csv = dir.path().join(format!("{name}.transitions.csv"));
+        std::fs::write(&csv, &rows).unwrap();
+        std::fs::write(
+            dir.path().join(format!("{name}.meta.json")),
+            meta.replace(from, to),
+        )
+        .unwrap();
+        for ambiguity in ["static", "finite"] {
+            let out = decide(
+                &[
+                    "solve",
+                    &model,
+                    "--ambiguity",
+                    ambiguity,
+                    "--family",
+                    s(&csv),
+                ],
+                1,
+            );
+            assert!(stderr(&out).contains(what), "{}", stderr(&out));
+        }
+    }
+}
