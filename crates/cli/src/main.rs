@@ -504,7 +504,27 @@ fn solve(args: &SolveArgs) -> Result<bool, Failure> {
             state_names: model.mdp.state_names(),
             action_names: model.mdp.action_names(),
         };
-        decide_io::solution::write_solution_json(output, &solution, &context)?;
+        if solution.report.status == decide_core::Status::Multichain {
+            // No single gain describes a multichain result: the file gives each state's
+            // gain and each closed class with its gain instead of a misleading number.
+            let (classes, gains) =
+                decide_solve::average::policy_gains(&model.mdp, &solution.policy);
+            decide_io::atomic::write_atomically(output, |w| {
+                let mut text = Vec::new();
+                decide_io::solution::write_solution_json_to(&mut text, &solution, &context)?;
+                let mut document: serde_json::Value = serde_json::from_slice(&text)?;
+                document["gain"] = serde_json::Value::Null;
+                document["gain_by_state"] = serde_json::json!(gains);
+                document["closed_classes"] = classes
+                    .iter()
+                    .map(|(states, gain)| serde_json::json!({"states": states, "gain": gain}))
+                    .collect();
+                serde_json::to_writer(&mut *w, &document)?;
+                writeln!(w)
+            })?;
+        } else {
+            decide_io::solution::write_solution_json(output, &solution, &context)?;
+        }
     }
     if let Some(policy_csv) = &args.policy_csv {
         decide_io::solution::write_policy_csv(policy_csv, &solution, model.mdp.action_names())?;

@@ -798,4 +798,36 @@ fn multichain_summary_gives_each_class_and_state_its_gain() {
         assert!(!stdout.contains("within inf"), "{stdout}");
         assert!(!stdout.contains("gain         3.0"), "{stdout}");
     }
+    // The solution file says the same: no single gain, each state's and each class's.
+    let out = dir.path().join("multichain.json");
+    check(
+        &[
+            "solve",
+            model.to_str().unwrap(),
+            "--criterion",
+            "average",
+            "--output",
+            out.to_str().unwrap(),
+        ],
+        3,
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert!(json["gain"].is_null(), "{json}");
+    let gains: Vec<f64> = json["gain_by_state"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g.as_f64().unwrap())
+        .collect();
+    assert_eq!(gains.len(), 3);
+    for (got, want) in gains.iter().zip([1.0, 5.0, 3.0]) {
+        assert!((got - want).abs() < 1e-9, "{gains:?}");
+    }
+    assert_eq!(
+        json["closed_classes"].as_array().unwrap().len(),
+        2,
+        "{json}"
+    );
+    assert_eq!(json["report"]["status"], "multichain");
 }
