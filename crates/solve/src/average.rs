@@ -16,10 +16,10 @@
 use crate::Algorithm;
 use crate::bellman::{NO_PAIR, best_pair};
 use crate::certificate::q_rounding;
-use crate::runner::{Problem, SolveError};
+use crate::runner::{Problem, SolveError, stop_requested};
 use decide_core::{
-    Certificate, Control, Gain, Interrupt, Iteration, Limits, Observer, Report, RunInfo, Sense,
-    Solution, StateId, Status, TabularMdp,
+    Certificate, Gain, Interrupt, Iteration, Limits, Observer, Report, RunInfo, Sense, Solution,
+    StateId, Status, TabularMdp,
 };
 use faer::Mat;
 use faer::linalg::solvers::Solve;
@@ -135,7 +135,7 @@ pub fn solve_average(
                 status = Status::Converged;
                 break;
             }
-            if let Some(s) = stop(control, interrupt, limits, &started, iterations) {
+            if let Some(s) = stop_requested(control, interrupt, limits, &started, iterations) {
                 status = s;
                 break;
             }
@@ -169,7 +169,7 @@ pub fn solve_average(
                 status = Status::PrecisionLimit;
                 break;
             }
-            if let Some(s) = stop(control, interrupt, limits, &started, iterations) {
+            if let Some(s) = stop_requested(control, interrupt, limits, &started, iterations) {
                 status = s;
                 break;
             }
@@ -246,26 +246,6 @@ pub fn solve_average(
         gain: Some(gain),
         stages: None,
     })
-}
-
-fn stop(
-    control: Control,
-    interrupt: &Interrupt,
-    limits: &Limits,
-    started: &Instant,
-    iterations: u64,
-) -> Option<Status> {
-    if control == Control::Stop {
-        Some(Status::StoppedByObserver)
-    } else if interrupt.is_raised() {
-        Some(Status::Interrupted)
-    } else if limits.time_limit.is_some_and(|t| started.elapsed() >= t) {
-        Some(Status::TimeLimit)
-    } else if limits.max_iterations.is_some_and(|k| iterations >= k) {
-        Some(Status::IterationLimit)
-    } else {
-        None
-    }
 }
 
 fn differs(classes: &[(usize, f64)], tolerance: f64) -> bool {

@@ -243,6 +243,29 @@ pub(crate) fn thread_pool(limits: &Limits) -> Result<rayon::ThreadPool, SolveErr
         })
 }
 
+/// The stops every solver loop checks after its own (convergence, precision), in this order:
+/// the observer asked to stop, an interrupt (Ctrl-C, SIGTERM), the time limit, the iteration
+/// limit. `None`: go on.
+pub(crate) fn stop_requested(
+    control: Control,
+    interrupt: &Interrupt,
+    limits: &Limits,
+    started: &Instant,
+    iterations: u64,
+) -> Option<Status> {
+    if control == Control::Stop {
+        Some(Status::StoppedByObserver)
+    } else if interrupt.is_raised() {
+        Some(Status::Interrupted)
+    } else if limits.time_limit.is_some_and(|t| started.elapsed() >= t) {
+        Some(Status::TimeLimit)
+    } else if limits.max_iterations.is_some_and(|k| iterations >= k) {
+        Some(Status::IterationLimit)
+    } else {
+        None
+    }
+}
+
 /// Runs `solver` until its certificate meets `limits.tolerance` or another limit stops it.
 ///
 /// Whatever the [`Status`], the result is the best values and policy found, with their
@@ -307,14 +330,10 @@ fn run_loop(
             Some(Status::Converged)
         } else if certified.is_some_and(|(_, b)| b.rounding_dominated) {
             Some(Status::PrecisionLimit)
-        } else if control == Control::Stop {
-            Some(Status::StoppedByObserver)
-        } else if interrupt.is_raised() {
-            Some(Status::Interrupted)
-        } else if limits.time_limit.is_some_and(|t| started.elapsed() >= t) {
-            Some(Status::TimeLimit)
-        } else if limits.max_iterations.is_some_and(|k| iterations >= k) {
-            Some(Status::IterationLimit)
+        } else if let Some(status) =
+            stop_requested(control, interrupt, limits, &started, iterations)
+        {
+            Some(status)
         } else if !sweep.max_change.is_finite() {
             return Err(SolveError::NonFinite { iterations });
         } else {

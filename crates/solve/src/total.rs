@@ -33,10 +33,10 @@ use crate::Algorithm;
 use crate::bellman::{NO_PAIR, backup};
 use crate::certificate::{BackupStats, q_rounding};
 use crate::evaluate::{evaluate, expected_steps};
-use crate::runner::{Problem, SolveError};
+use crate::runner::{Problem, SolveError, stop_requested};
 use decide_core::{
-    ActionId, Certificate, Control, Interrupt, Iteration, Limits, Observer, Report, RunInfo,
-    Solution, StateId, Status, TabularMdp,
+    ActionId, Certificate, Interrupt, Iteration, Limits, Observer, Report, RunInfo, Solution,
+    StateId, Status, TabularMdp,
 };
 use std::collections::VecDeque;
 use std::time::Instant;
@@ -396,25 +396,13 @@ impl<'p, 'a> TotalRun<'p, 'a> {
             policy_changes: changes,
             elapsed: self.started.elapsed(),
         });
-        if control == Control::Stop {
-            Some(Status::StoppedByObserver)
-        } else if interrupt.is_raised() {
-            Some(Status::Interrupted)
-        } else if self
-            .limits
-            .time_limit
-            .is_some_and(|t| self.started.elapsed() >= t)
-        {
-            Some(Status::TimeLimit)
-        } else if self
-            .limits
-            .max_iterations
-            .is_some_and(|k| self.iterations >= k)
-        {
-            Some(Status::IterationLimit)
-        } else {
-            None
-        }
+        stop_requested(
+            control,
+            interrupt,
+            &self.limits,
+            &self.started,
+            self.iterations,
+        )
     }
 
     fn policy_iteration(

@@ -6,6 +6,7 @@ use super::{Rectangularity, RobustError, RobustProblem};
 use crate::bellman::NO_PAIR;
 use crate::certificate::{BackupStats, Bounds, bounds};
 use crate::evaluate::evaluate;
+use crate::runner::stop_requested;
 use decide_core::{
     ActionId, Control, Interrupt, Iteration, Limits, Observer, Report, RunInfo, Solution, StateId,
     Status, TabularMdp,
@@ -200,16 +201,8 @@ fn solve_loop(
             Some(Status::Converged)
         } else if b.rounding_dominated {
             Some(Status::PrecisionLimit)
-        } else if control == Control::Stop {
-            Some(Status::StoppedByObserver)
-        } else if interrupt.is_raised() {
-            Some(Status::Interrupted)
-        } else if limits.time_limit.is_some_and(|t| started.elapsed() >= t) {
-            Some(Status::TimeLimit)
-        } else if limits.max_iterations.is_some_and(|k| iterations >= k) {
-            Some(Status::IterationLimit)
         } else {
-            None
+            stop_requested(control, interrupt, limits, &started, iterations)
         };
         if let Some(status) = status {
             break (status, stats, eta, b);
@@ -400,6 +393,8 @@ fn evaluate_loop(
     // Certify: robust backups of the policy's operator from v.
     let mut next = vec![0.0; n];
     let mut scratch = vec![NO_PAIR; n];
+    // No observer and no interrupt here: a certification pass of an evaluation.
+    let never = Interrupt::new();
     let (status, b) = loop {
         let (stats, eta) = op.backup(&v, &mut next, &mut scratch, Some(pairs));
         sweeps += 1;
@@ -411,12 +406,8 @@ fn evaluate_loop(
             Some(Status::Converged)
         } else if b.rounding_dominated {
             Some(Status::PrecisionLimit)
-        } else if limits.time_limit.is_some_and(|t| started.elapsed() >= t) {
-            Some(Status::TimeLimit)
-        } else if limits.max_iterations.is_some_and(|k| sweeps >= k) {
-            Some(Status::IterationLimit)
         } else {
-            None
+            stop_requested(Control::Continue, &never, limits, &started, sweeps)
         };
         if let Some(status) = status {
             break (status, b);
