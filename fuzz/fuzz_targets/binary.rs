@@ -31,7 +31,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let mut sealed = data.to_vec();
-    reseal(&mut sealed);
+    binary::reseal(&mut sealed);
     check(stream, binary::read_from(stream, &sealed[..], &options));
     check_file(&sealed);
 });
@@ -46,14 +46,6 @@ fn check_file(bytes: &[u8]) {
     });
     std::fs::write(path, bytes).expect("write the fuzz input to a temporary file");
     check(path, binary::read(path, &ReadOptions::default()));
-}
-
-/// Recomputes both checksums of a `.decide` file of at least [`binary::HEADER_BYTES`].
-fn reseal(bytes: &mut [u8]) {
-    let payload = binary::xxh64(&bytes[binary::HEADER_BYTES..]);
-    bytes[96..104].copy_from_slice(&payload.to_le_bytes());
-    let header = binary::xxh64(&bytes[..120]);
-    bytes[120..128].copy_from_slice(&header.to_le_bytes());
 }
 
 fn check(path: &Path, result: Result<LoadedModel, ReadError>) {

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{decide, path_str as s, testdata};
-use decide_io::binary::xxh64;
+use decide_io::binary;
 use decide_io::{ReadOptions, read_model};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -208,14 +208,6 @@ fn check_rejected(dir: &Path, bytes: &[u8], fragment: &str) {
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
-/// Rewrites both checksums so that a deliberately wrong payload gets past them.
-fn reseal(bytes: &mut [u8]) {
-    let payload = xxh64(&bytes[128..]);
-    bytes[96..104].copy_from_slice(&payload.to_le_bytes());
-    let header = xxh64(&bytes[..120]);
-    bytes[120..128].copy_from_slice(&header.to_le_bytes());
-}
-
 #[test]
 fn truncated_and_corrupted_files_exit_1_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();
@@ -246,7 +238,7 @@ fn truncated_and_corrupted_files_exit_1_with_a_clear_message() {
     }
     let mut version = good.clone();
     version[8] = 9;
-    reseal(&mut version);
+    binary::reseal(&mut version);
     check_rejected(dir.path(), &version, "version 9 is not supported");
 
     // A consistent header over data that breaks the model rules is still refused, by the
@@ -264,12 +256,12 @@ fn truncated_and_corrupted_files_exit_1_with_a_clear_message() {
     let mut wrong = good.clone();
     let p = f64::from_le_bytes(wrong[probabilities..probabilities + 8].try_into().unwrap());
     wrong[probabilities..probabilities + 8].copy_from_slice(&(0.5 * p).to_le_bytes());
-    reseal(&mut wrong);
+    binary::reseal(&mut wrong);
     check_rejected(dir.path(), &wrong, "probabilities sum to");
     let mut unsorted = good.clone();
     let next = probabilities - pad(4 * n_transitions);
     unsorted[next..next + 4].copy_from_slice(&u32::MAX.to_le_bytes());
-    reseal(&mut unsorted);
+    binary::reseal(&mut unsorted);
     check_rejected(dir.path(), &unsorted, "out of range");
 }
 
@@ -299,17 +291,12 @@ fn a_header_claiming_huge_sizes_fails_fast() {
         length += pad(names);
         huge[88..96].copy_from_slice(&length.to_le_bytes());
         huge.extend_from_slice(&good[128..]);
-        reseal_header_only(&mut huge);
+        binary::reseal_header(&mut huge);
         check_rejected(dir.path(), &huge, "truncated or extended");
     }
     // Counts whose byte size overflows u64.
     let mut overflow = good.clone();
     overflow[40..48].copy_from_slice(&u64::MAX.to_le_bytes());
-    reseal_header_only(&mut overflow);
+    binary::reseal_header(&mut overflow);
     check_rejected(dir.path(), &overflow, "beyond any file");
-}
-
-fn reseal_header_only(bytes: &mut [u8]) {
-    let header = xxh64(&bytes[..120]);
-    bytes[120..128].copy_from_slice(&header.to_le_bytes());
 }

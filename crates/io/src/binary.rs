@@ -58,6 +58,10 @@ pub const MAGIC: [u8; 8] = *b"DECIDE\x1a\0";
 pub const VERSION: u32 = 1;
 /// Bytes of the header.
 pub const HEADER_BYTES: usize = 128;
+/// Where the header keeps the checksum of everything after it.
+const PAYLOAD_CHECKSUM_AT: usize = 96;
+/// Where the header keeps its own checksum, of the bytes before it.
+const HEADER_CHECKSUM_AT: usize = 120;
 
 const FLAG_OUTCOME_REWARDS: u32 = 1;
 const FLAG_DISCOUNT: u32 = 2;
@@ -140,9 +144,9 @@ impl Header {
         h[72..76].copy_from_slice(&self.sense.to_le_bytes());
         h[80..88].copy_from_slice(&self.tolerance.to_le_bytes());
         h[88..96].copy_from_slice(&self.file_length.to_le_bytes());
-        h[96..104].copy_from_slice(&self.payload_checksum.to_le_bytes());
-        let checksum = xxh64(&h[..120]);
-        h[120..128].copy_from_slice(&checksum.to_le_bytes());
+        h[PAYLOAD_CHECKSUM_AT..PAYLOAD_CHECKSUM_AT + 8]
+            .copy_from_slice(&self.payload_checksum.to_le_bytes());
+        reseal_header(&mut h);
         h
     }
 
@@ -156,7 +160,7 @@ impl Header {
         }
         let u32_at = |i: usize| u32::from_le_bytes(h[i..i + 4].try_into().expect("4 bytes"));
         let u64_at = |i: usize| u64::from_le_bytes(h[i..i + 8].try_into().expect("8 bytes"));
-        if u64_at(120) != xxh64(&h[..120]) {
+        if u64_at(HEADER_CHECKSUM_AT) != xxh64(&h[..HEADER_CHECKSUM_AT]) {
             return Err("the header is corrupted (its checksum does not match)".into());
         }
         let version = u32_at(8);
@@ -177,7 +181,7 @@ impl Header {
             sense: u32_at(72),
             tolerance: f64::from_bits(u64_at(80)),
             file_length: u64_at(88),
-            payload_checksum: u64_at(96),
+            payload_checksum: u64_at(PAYLOAD_CHECKSUM_AT),
         };
         if header.flags & !KNOWN_FLAGS != 0 {
             return Err(format!("unknown flags {:#x} in the header", header.flags));
@@ -761,6 +765,28 @@ impl Xxh64 {
         h = h.wrapping_mul(PRIME_3);
         h ^ (h >> 32)
     }
+}
+
+/// Recomputes the header's own checksum in a `.decide` image (nothing is done to an image
+/// shorter than the header).
+pub fn reseal_header(bytes: &mut [u8]) {
+    if bytes.len() < HEADER_BYTES {
+        return;
+    }
+    let checksum = xxh64(&bytes[..HEADER_CHECKSUM_AT]);
+    bytes[HEADER_CHECKSUM_AT..HEADER_CHECKSUM_AT + 8].copy_from_slice(&checksum.to_le_bytes());
+}
+
+/// Recomputes both checksums of a `.decide` image (of the payload, then of the header), so
+/// that a file edited on purpose — by a test or a fuzzer — reaches the checks behind them.
+/// Nothing is done to an image shorter than the header.
+pub fn reseal(bytes: &mut [u8]) {
+    if bytes.len() < HEADER_BYTES {
+        return;
+    }
+    let payload = xxh64(&bytes[HEADER_BYTES..]);
+    bytes[PAYLOAD_CHECKSUM_AT..PAYLOAD_CHECKSUM_AT + 8].copy_from_slice(&payload.to_le_bytes());
+    reseal_header(bytes);
 }
 
 /// XXH64 of `bytes`, seed 0.

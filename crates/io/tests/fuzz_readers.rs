@@ -186,19 +186,6 @@ fn check_binary_result(path: &Path, result: Result<LoadedModel, ReadError>) {
     assert_eq!(again.sense, model.sense);
 }
 
-/// Recomputes the two XXH64 checksums of a `.decide` file (of header bytes 0..120, kept at
-/// 120; of everything after the header, kept at 96), so that a mutated file gets past them
-/// to the checks behind. Inputs shorter than the header are left as they are.
-fn reseal(bytes: &mut [u8]) {
-    if bytes.len() < binary::HEADER_BYTES {
-        return;
-    }
-    let payload = binary::xxh64(&bytes[binary::HEADER_BYTES..]);
-    bytes[96..104].copy_from_slice(&payload.to_le_bytes());
-    let header = binary::xxh64(&bytes[..120]);
-    bytes[120..128].copy_from_slice(&header.to_le_bytes());
-}
-
 /// Standard input: any format, told by its first bytes.
 fn check_sniffed(bytes: &[u8]) {
     let path = Path::new(decide_io::STDIN_NAME);
@@ -518,7 +505,7 @@ fn resealed_binary() -> impl Strategy<Value = Vec<u8>> {
                 }
             }
             if seal {
-                reseal(&mut bytes);
+                binary::reseal(&mut bytes);
             }
             bytes
         })
