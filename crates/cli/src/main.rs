@@ -509,19 +509,22 @@ fn solve(args: &SolveArgs) -> Result<bool, Failure> {
             // gain and each closed class with its gain instead of a misleading number.
             let (classes, gains) =
                 decide_solve::average::policy_gains(&model.mdp, &solution.policy);
-            decide_io::atomic::write_atomically(output, |w| {
-                let mut text = Vec::new();
-                decide_io::solution::write_solution_json_to(&mut text, &solution, &context)?;
-                let mut document: serde_json::Value = serde_json::from_slice(&text)?;
-                document["gain"] = serde_json::Value::Null;
-                document["gain_by_state"] = serde_json::json!(gains);
-                document["closed_classes"] = classes
-                    .iter()
-                    .map(|(states, gain)| serde_json::json!({"states": states, "gain": gain}))
-                    .collect();
-                serde_json::to_writer(&mut *w, &document)?;
-                writeln!(w)
-            })?;
+            decide_io::solution::write_solution_json_amended(
+                output,
+                &solution,
+                &context,
+                |fields| {
+                    fields.insert("gain".into(), serde_json::Value::Null);
+                    fields.insert("gain_by_state".into(), serde_json::json!(gains));
+                    fields.insert(
+                        "closed_classes".into(),
+                        classes
+                            .iter()
+                            .map(|(states, gain)| serde_json::json!({"states": states, "gain": gain}))
+                            .collect(),
+                    );
+                },
+            )?;
         } else {
             decide_io::solution::write_solution_json(output, &solution, &context)?;
         }

@@ -346,26 +346,27 @@ pub fn solve(args: &crate::SolveArgs, limits: &Limits) -> Result<bool, Failure> 
             // s-rectangular: the policy randomises, and the file must say how (as
             // `[[action, probability], ...]` per state), or `decide eval` of it would
             // evaluate another, deterministic policy.
-            Some(weights) => decide_io::atomic::write_atomically(output, |w| {
-                let mut text = Vec::new();
-                decide_io::solution::write_solution_json_to(&mut text, solution, &context)?;
-                let mut document: serde_json::Value = serde_json::from_slice(&text)?;
-                document["policy"] = weights
-                    .iter()
-                    .map(|choice| {
-                        if choice.is_empty() {
-                            serde_json::Value::Null
-                        } else {
-                            choice
-                                .iter()
-                                .map(|(a, p)| serde_json::json!([a.0, p]))
-                                .collect()
-                        }
-                    })
-                    .collect();
-                serde_json::to_writer(&mut *w, &document)?;
-                writeln!(w)
-            })?,
+            Some(weights) => decide_io::solution::write_solution_json_amended(
+                output,
+                solution,
+                &context,
+                |fields| {
+                    let randomised = weights
+                        .iter()
+                        .map(|choice| {
+                            if choice.is_empty() {
+                                serde_json::Value::Null
+                            } else {
+                                choice
+                                    .iter()
+                                    .map(|(a, p)| serde_json::json!([a.0, p]))
+                                    .collect()
+                            }
+                        })
+                        .collect();
+                    fields.insert("policy".into(), randomised);
+                },
+            )?,
         }
     }
     if let Some(policy_csv) = &args.policy_csv {

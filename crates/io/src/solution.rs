@@ -147,12 +147,42 @@ pub fn write_solution_json(
     write_atomically(path, |w| write_solution_json_to(w, solution, context))
 }
 
+/// [`write_solution_json`] for a result that a [`Solution`] alone does not describe (a
+/// randomised policy, a gain that differs by state): `amend` replaces or adds fields of the
+/// document before it is written, atomically and once.
+pub fn write_solution_json_amended(
+    path: &Path,
+    solution: &Solution,
+    context: &SolutionContext<'_>,
+    amend: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>),
+) -> Result<(), WriteError> {
+    write_atomically(path, |w| {
+        let mut document =
+            serde_json::to_value(solution_view(solution, context)?).map_err(io::Error::from)?;
+        if let Some(fields) = document.as_object_mut() {
+            amend(fields);
+        }
+        serde_json::to_writer(&mut *w, &document).map_err(io::Error::from)?;
+        w.write_all(b"\n")
+    })
+}
+
 /// Writes the solution JSON to `w` (one line, then a newline).
 pub fn write_solution_json_to(
     w: &mut dyn Write,
     solution: &Solution,
     context: &SolutionContext<'_>,
 ) -> io::Result<()> {
+    let view = solution_view(solution, context)?;
+    serde_json::to_writer(&mut *w, &view).map_err(io::Error::from)?;
+    w.write_all(b"\n")
+}
+
+/// The document of [`write_solution_json_to`], after checking the lengths of its lists.
+fn solution_view<'a>(
+    solution: &'a Solution,
+    context: &'a SolutionContext<'a>,
+) -> io::Result<SolutionView<'a>> {
     check_lengths(solution, context.n_states)?;
     let report = &solution.report;
     let certificate = &report.certificate;
@@ -201,8 +231,7 @@ pub fn write_solution_json_to(
             .as_ref()
             .map(|p| StagePolicies(p.policy.as_slice())),
     };
-    serde_json::to_writer(&mut *w, &view).map_err(io::Error::from)?;
-    w.write_all(b"\n")
+    Ok(view)
 }
 
 /// Writes the policy as CSV to `path`, atomically: header `state,action` (plus
