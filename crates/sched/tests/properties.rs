@@ -2,6 +2,9 @@
 //! and the subset DP, on Potts–Van Wassenhove instances of every class, plus variants with
 //! weights, many ties and negative due dates.
 
+mod common;
+
+use common::brute_force;
 use decide_sched::exact::{lawler, ssdp, subset_dp};
 use decide_sched::generate::potts_van_wassenhove;
 use decide_sched::local_search::{self, IteratedDynasearchOptions};
@@ -58,31 +61,6 @@ fn cases(sizes: &[usize], reps: usize) -> Vec<(String, Instance)> {
         }
     }
     out
-}
-
-/// The least cost over all n! orders (Heap's algorithm).
-fn brute_force(instance: &Instance) -> i64 {
-    let n = instance.n_jobs();
-    let mut order: Vec<usize> = (0..n).collect();
-    let mut best = instance.objective(&order);
-    let mut c = vec![0usize; n];
-    let mut i = 0;
-    while i < n {
-        if c[i] < i {
-            if i % 2 == 0 {
-                order.swap(0, i);
-            } else {
-                order.swap(c[i], i);
-            }
-            best = best.min(instance.objective(&order));
-            c[i] += 1;
-            i = 0;
-        } else {
-            c[i] = 0;
-            i += 1;
-        }
-    }
-    best
 }
 
 #[test]

@@ -1,32 +1,10 @@
 //! The worked examples of the digest of Çetinkaya et al. (2025), `or-01-smtt-heuristics.md`
 //! §9.1–9.2, each checked against brute force over all orders.
 
-use decide_sched::{Instance, Method, SolveOptions, rules, solve};
+mod common;
 
-/// The least cost over all n! orders (Heap's algorithm).
-fn brute_force(instance: &Instance) -> i64 {
-    let n = instance.n_jobs();
-    let mut order: Vec<usize> = (0..n).collect();
-    let mut best = instance.objective(&order);
-    let mut c = vec![0usize; n];
-    let mut i = 0;
-    while i < n {
-        if c[i] < i {
-            if i % 2 == 0 {
-                order.swap(0, i);
-            } else {
-                order.swap(c[i], i);
-            }
-            best = best.min(instance.objective(&order));
-            c[i] += 1;
-            i = 0;
-        } else {
-            c[i] = 0;
-            i += 1;
-        }
-    }
-    best
-}
+use common::brute_force;
+use decide_sched::{Instance, Method, SolveOptions, rules, solve};
 
 #[test]
 fn six_jobs_mdd_144_mddc_141_optimal() {
