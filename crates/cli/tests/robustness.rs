@@ -6,6 +6,7 @@
 //!
 //! Signals are sent with the `kill` command, so the tests need a Unix system.
 
+use decide_core::generate::splitmix64;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
@@ -430,15 +431,6 @@ fn time_limit_stops_a_solve_with_status_time_limit_and_exit_3() {
 // ------------------------------------------------------------------------------------
 // Atomic output
 
-/// splitmix64: reproducible "random" kill moments without a dependency.
-fn splitmix64(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 #[test]
 fn kill_9_at_any_moment_leaves_no_output_or_a_complete_one() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -485,7 +477,7 @@ fn kill_9_at_any_moment_leaves_no_output_or_a_complete_one() {
 
     const RUNS: u32 = 10;
     const OLD: &str = "{\"previous\": \"complete\"}\n";
-    let mut random = 20_261_203u64;
+    let seed = 20_261_203u64;
     let mut outcomes = Vec::new();
     for run in 0..RUNS {
         let out_dir = dir.path().join(format!("run{run}"));
@@ -498,7 +490,7 @@ fn kill_9_at_any_moment_leaves_no_output_or_a_complete_one() {
         }
         // Moments spread over the run, one in each tenth of [0, 1] jittered, then bent
         // towards its end (square root), where the output is written.
-        let jitter = (splitmix64(&mut random) % 1000) as f64 / 1000.0;
+        let jitter = (splitmix64(seed, u64::from(run)) % 1000) as f64 / 1000.0;
         let fraction = ((f64::from(run) + jitter) / f64::from(RUNS)).sqrt();
         let moment = full_run.mul_f64(fraction);
         let mut child = solve_into(&output);
@@ -593,14 +585,14 @@ fn ctrl_c_or_sigterm_at_any_moment_leaves_no_output_or_a_complete_one() {
     );
 
     const RUNS: u32 = 8;
-    let mut random = 20_261_204u64;
+    let seed = 20_261_204u64;
     let mut outcomes = Vec::new();
     for run in 0..RUNS {
         let signal = if run % 2 == 0 { "INT" } else { "TERM" };
         let out_dir = dir.path().join(format!("run{run}"));
         std::fs::create_dir(&out_dir).expect("mkdir");
         let output = out_dir.join("solution.json");
-        let jitter = (splitmix64(&mut random) % 1000) as f64 / 1000.0;
+        let jitter = (splitmix64(seed, u64::from(run)) % 1000) as f64 / 1000.0;
         let moment = full_run.mul_f64((f64::from(run) + jitter) / f64::from(RUNS));
         let mut child = solve_into(&output);
         std::thread::sleep(moment);
