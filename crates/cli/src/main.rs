@@ -368,14 +368,13 @@ fn check_outputs_spare_inputs(
 /// Refuses two outputs that name the same file (one would overwrite the other): `outputs`
 /// are `(flag, path)`. Devices such as `/dev/null` may be named twice.
 fn check_distinct_outputs(outputs: &[(&str, Option<&Path>)]) -> Result<(), Failure> {
-    let identity = file_identity;
     let given: Vec<(&str, &Path)> = outputs
         .iter()
         .filter_map(|&(flag, path)| path.map(|p| (flag, p)))
         .collect();
     for (i, &(flag_a, a)) in given.iter().enumerate() {
         for &(flag_b, b) in &given[i + 1..] {
-            let same = a == b || identity(a).is_some_and(|x| identity(b) == Some(x));
+            let same = a == b || file_identity(a).is_some_and(|x| file_identity(b) == Some(x));
             let special = std::fs::metadata(a).is_ok_and(|m| !m.is_file() && !m.is_dir());
             if same && !special {
                 return Err(Failure::usage(format!(

@@ -32,12 +32,10 @@ fn target_of(path: &Path) -> Target {
         // process's open files, whose target is the stream the caller set up, not a path to
         // replace.
         Ok(_) if path.starts_with("/dev") || path.starts_with("/proc") => Target::Direct,
-        Ok(_) => match std::fs::symlink_metadata(path) {
-            Ok(link) if link.file_type().is_symlink() => {
-                Target::Replace(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()))
-            }
-            _ => Target::Replace(path.to_path_buf()),
-        },
+        // A regular file, perhaps through links: replace the file itself.
+        Ok(_) => {
+            Target::Replace(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()))
+        }
         // A link to a file not there yet: create that file, keep the link.
         Err(_) => Target::Replace(follow_dangling_links(path)),
     }
