@@ -56,6 +56,7 @@ fn check_model(model: &LoadedModel) {
             // The writer prints merged probabilities, whose sums were within the source
             // format's tolerance (Cassandra's is 1e-5): read them back under it.
             probability_tolerance: Some(1e-5),
+            ..ReadOptions::default()
         },
     )
     .unwrap_or_else(|e| panic!("the written model reads back: {e}"));

@@ -110,6 +110,12 @@ struct SolveArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     quiet: bool,
+    /// How probabilities are held in memory: f64 (exact), or f32 — 4 bytes less per
+    /// transition, for models that would not fit otherwise (.decide models, discounted
+    /// criterion). The certificate still uses the exact f64 probabilities, read again from
+    /// the file.
+    #[arg(long, default_value = "f64", value_parser = ["f64", "f32"], value_name = "PRECISION")]
+    probabilities: String,
     #[command(flatten)]
     robust: robust::RobustArgs,
 }
@@ -415,6 +421,7 @@ fn read_options(args: &ReadArgs) -> Result<ReadOptions, Failure> {
     }
     Ok(ReadOptions {
         probability_tolerance: args.probability_tolerance,
+        f32_probabilities: false,
     })
 }
 
@@ -454,12 +461,30 @@ fn solve(args: &SolveArgs) -> Result<bool, Failure> {
             .map(|f| ("a --family model", f.as_path())),
     );
     check_outputs_spare_inputs(&outputs, &inputs)?;
+    let rounded = args.probabilities == "f32";
     if args.robust.ambiguity.is_some() {
+        if rounded {
+            return Err(Failure::usage(
+                "--probabilities f32 does not apply to robust solves (--ambiguity)",
+            ));
+        }
         return robust::solve(args, &limits);
     }
-    let model = load(&args.model)?;
+    let model = decide_io::read_model(
+        &args.model.model,
+        &ReadOptions {
+            f32_probabilities: rounded,
+            ..read_options(&args.model.read)?
+        },
+    )?;
     let path = &args.model.model;
     let objective = args.objective.resolve(&model, path)?;
+    if rounded && !matches!(objective.criterion, Criterion::Discounted { .. }) {
+        return Err(Failure::usage(format!(
+            "--probabilities f32 takes the discounted criterion only, not {}",
+            objective.criterion.as_str()
+        )));
+    }
     check_algorithm(args.algorithm, &objective)?;
     check_stage_memory(&objective, model.mdp.n_states())?;
     let (sense, discount) = (objective.sense, objective.discount());
@@ -481,6 +506,17 @@ fn solve(args: &SolveArgs) -> Result<bool, Failure> {
                 sense,
                 None,
                 &mut observer,
+            )
+        }
+        _ if rounded => {
+            let mut exact = decide_io::binary::ExactOutcomes::open(path)?;
+            decide_solve::mixed_precision::solve_mixed_precision(
+                &problem,
+                args.algorithm,
+                &limits,
+                &mut observer,
+                &interrupt,
+                &mut exact,
             )
         }
         _ => decide_solve::solve_with(&problem, args.algorithm, &limits, &mut observer, &interrupt),

@@ -300,3 +300,166 @@ fn a_header_claiming_huge_sizes_fails_fast() {
     binary::reseal_header(&mut overflow);
     check_rejected(dir.path(), &overflow, "beyond any file");
 }
+
+/// `--probabilities f32` holds a `.decide` model with `f32` probabilities and certifies the
+/// result against the file's exact ones: the reference values of a shipped model lie within
+/// its bounds, a generated model gets the values of the exact solve, and the reader's `f32`
+/// array is the exact one rounded.
+#[test]
+fn f32_probabilities_are_certified_against_the_exact_file() {
+    let dir = tempfile::tempdir().unwrap();
+    // A shipped model with reference values (pymdptoolbox's exact policy iteration).
+    let model = dir.path().join("frozen.decide");
+    decide(
+        &[
+            "convert",
+            s(&testdata("mdp/frozenlake8x8_slippery.transitions.csv")),
+            s(&model),
+        ],
+        0,
+    );
+    let reference = common::read_json(&testdata("mdp/frozenlake8x8_slippery.reference.json"));
+    let output = dir.path().join("f32.json");
+    let out = decide(
+        &[
+            "solve",
+            s(&model),
+            "--probabilities",
+            "f32",
+            "--output",
+            s(&output),
+        ],
+        0,
+    );
+    assert!(common::stdout(&out).contains("probabilities held as f32"));
+    let solution = common::read_json(&output);
+    assert!(
+        solution["report"]["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("f32")
+    );
+    let gap = solution["report"]["policy_gap"].as_f64().unwrap();
+    assert!(gap <= 1e-6, "gap {gap}");
+    for (s, want) in reference["V"].as_array().unwrap().iter().enumerate() {
+        let want = want.as_f64().unwrap();
+        let (lower, upper) = (
+            solution["lower"][s].as_f64().unwrap(),
+            solution["upper"][s].as_f64().unwrap(),
+        );
+        assert!(lower - 1e-12 <= want && want <= upper + 1e-12, "state {s}");
+    }
+
+    // A generated random model: f32 and f64 solves agree within their certificates.
+    let random = dir.path().join("random.decide");
+    decide(
+        &[
+            "generate",
+            "random",
+            "--states",
+            "20000",
+            "--actions",
+            "4",
+            "--outcomes",
+            "5",
+            "--seed",
+            "3",
+            "--rewards",
+            "expected",
+            s(&random),
+        ],
+        0,
+    );
+    let (exact_json, rounded_json) = (dir.path().join("e.json"), dir.path().join("r.json"));
+    decide(&["solve", s(&random), "-q", "--output", s(&exact_json)], 0);
+    decide(
+        &[
+            "solve",
+            s(&random),
+            "-q",
+            "--probabilities",
+            "f32",
+            "--output",
+            s(&rounded_json),
+        ],
+        0,
+    );
+    let (exact, rounded) = (
+        common::read_json(&exact_json),
+        common::read_json(&rounded_json),
+    );
+    let values = |j: &serde_json::Value| -> Vec<f64> {
+        j["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect()
+    };
+    let (e, r) = (values(&exact), values(&rounded));
+    assert_eq!(e.len(), 20000);
+    for s in 0..e.len() {
+        assert!(
+            (e[s] - r[s]).abs() <= 2e-6,
+            "state {s}: {} vs {}",
+            e[s],
+            r[s]
+        );
+    }
+
+    // The reader: the f32 array is the exact one rounded to nearest, outcome by outcome.
+    let exact_model = read_model(&random, &ReadOptions::default()).unwrap().mdp;
+    let rounded_model = read_model(
+        &random,
+        &ReadOptions {
+            f32_probabilities: true,
+            ..ReadOptions::default()
+        },
+    )
+    .unwrap()
+    .mdp;
+    let (p, q) = (
+        exact_model.csr().probability,
+        rounded_model.csr().probability,
+    );
+    assert!(!q.is_exact());
+    assert_eq!(p.len(), q.len());
+    assert!((0..p.len()).all(|j| q.at(j) == f64::from(p.at(j) as f32)));
+    assert!(rounded_model.memory_bytes() + 4 * p.len() == exact_model.memory_bytes());
+}
+
+#[test]
+fn f32_probabilities_are_refused_where_they_cannot_be_certified() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = testdata("mdp/forest_S3.transitions.csv");
+    let out = decide(&["solve", s(&csv), "--probabilities", "f32"], 2);
+    assert!(
+        common::stderr(&out).contains(".decide"),
+        "{}",
+        common::stderr(&out)
+    );
+    let model = dir.path().join("forest.decide");
+    decide(&["convert", s(&csv), s(&model)], 0);
+    for (flags, fragment) in [
+        (&["--criterion", "average"][..], "discounted criterion only"),
+        (&["--ambiguity", "l1:0.1"][..], "robust"),
+    ] {
+        let mut args = vec!["solve", s(&model), "--probabilities", "f32"];
+        args.extend_from_slice(flags);
+        let out = decide(&args, 2);
+        assert!(
+            common::stderr(&out).contains(fragment),
+            "{flags:?}: {}",
+            common::stderr(&out)
+        );
+    }
+    let out = decide(&["solve", s(&model), "--probabilities", "f16"], 2);
+    assert!(common::stderr(&out).contains("f16"));
+    // Standard input cannot be read twice.
+    let out = Command::new(env!("CARGO_BIN_EXE_decide"))
+        .args(["solve", "-", "--probabilities", "f32"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -239,13 +239,13 @@ pub fn compile(
     let parts = RawParts {
         n_states: n as u64,
         n_actions: a as u64,
-        state_pairs,
-        pair_action,
-        pair_outcomes,
-        pair_reward,
-        next,
-        probability,
-        reward: outcome_rewards.then_some(reward),
+        state_pairs: state_pairs.into(),
+        pair_action: pair_action.into(),
+        pair_outcomes: pair_outcomes.into(),
+        pair_reward: pair_reward.into(),
+        next: next.into(),
+        probability: probability.into(),
+        reward: outcome_rewards.then(|| reward.into()),
         ..RawParts::default()
     };
     TabularMdp::from_raw_parts(parts, ValidationOptions::default())

@@ -29,13 +29,17 @@
 pub mod error;
 pub mod generate;
 pub mod ids;
+pub mod large_array;
 pub mod model;
 pub mod objective;
 pub mod run;
 
 pub use error::{BuildError, ModelError};
 pub use ids::{ActionId, StateId};
-pub use model::{BuildSummary, MdpBuilder, Outcome, TabularMdp, ValidationOptions};
+pub use model::{
+    BuildSummary, MdpBuilder, Outcome, Probabilities, ProbabilityArray, TabularMdp,
+    ValidationOptions,
+};
 pub use objective::{Criterion, Objective, Sense};
 pub use run::{
     Certificate, Control, Gain, Interrupt, Iteration, Limits, Observer, Report, RunInfo, Solution,

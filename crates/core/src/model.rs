@@ -5,6 +5,7 @@
 
 use crate::error::{BuildError, Field, ModelError};
 use crate::ids::{ActionId, StateId};
+use crate::large_array::LargeArray;
 use std::ops::Range;
 
 /// How strictly a model is checked.
@@ -73,22 +74,138 @@ pub struct TabularMdp {
     n_states: u32,
     n_actions: u32,
     /// `state_pairs[s]..state_pairs[s+1]` are the pairs of state `s`, by increasing action.
-    state_pairs: Vec<usize>,
-    pair_action: Vec<u32>,
+    state_pairs: LargeArray<usize>,
+    pair_action: LargeArray<u32>,
     /// `pair_outcomes[k]..pair_outcomes[k+1]` are the outcomes of pair `k`, by increasing next.
-    pair_outcomes: Vec<usize>,
-    pair_reward: Vec<f64>,
-    next: Vec<u32>,
-    probability: Vec<f64>,
+    pair_outcomes: LargeArray<usize>,
+    pair_reward: LargeArray<f64>,
+    next: LargeArray<u32>,
+    probability: ProbabilityArray,
     /// Per-outcome rewards; empty when the model gives its rewards per pair only (then every
     /// outcome of pair `k` reports `pair_reward[k]`), which saves 8 bytes per transition.
-    reward: Vec<f64>,
+    reward: LargeArray<f64>,
     terminal: Vec<bool>,
     /// Value of each terminal state, indexed by state; empty when every terminal value is 0.
     terminal_value: Vec<f64>,
     max_outcomes: usize,
     state_names: Option<Vec<String>>,
     action_names: Option<Vec<String>>,
+}
+
+/// The probabilities of a model's outcomes as stored: exact (`f64`, always, unless asked) or
+/// rounded to `f32`, which saves 4 bytes per transition for models that would not fit in
+/// memory otherwise. A model with `f32` probabilities is an approximation: solvers certify
+/// their results against the exact probabilities (see `decide_solve::mixed_precision`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ProbabilityArray {
+    /// Exact.
+    F64(LargeArray<f64>),
+    /// Rounded to the nearest `f32`.
+    F32(LargeArray<f32>),
+}
+
+impl Default for ProbabilityArray {
+    fn default() -> Self {
+        ProbabilityArray::F64(LargeArray::default())
+    }
+}
+
+/// A probability as held in `f32`: the nearest `f32`, except that a positive probability
+/// too small for `f32` (below about 1.4e-45) is held as the smallest positive `f32`, so
+/// that it stays a positive probability.
+#[inline]
+pub fn round_probability(p: f64) -> f32 {
+    let rounded = p as f32;
+    if rounded == 0.0 && p > 0.0 {
+        f32::from_bits(1)
+    } else {
+        rounded
+    }
+}
+
+impl From<Vec<f64>> for ProbabilityArray {
+    fn from(p: Vec<f64>) -> Self {
+        ProbabilityArray::F64(p.into())
+    }
+}
+
+impl From<LargeArray<f64>> for ProbabilityArray {
+    fn from(p: LargeArray<f64>) -> Self {
+        ProbabilityArray::F64(p)
+    }
+}
+
+impl ProbabilityArray {
+    /// Borrowed.
+    pub fn view(&self) -> Probabilities<'_> {
+        match self {
+            ProbabilityArray::F64(p) => Probabilities::F64(p),
+            ProbabilityArray::F32(p) => Probabilities::F32(p),
+        }
+    }
+}
+
+/// Borrowed [`ProbabilityArray`].
+#[derive(Clone, Copy, Debug)]
+pub enum Probabilities<'a> {
+    /// Exact.
+    F64(&'a [f64]),
+    /// Rounded to the nearest `f32`.
+    F32(&'a [f32]),
+}
+
+impl<'a> Probabilities<'a> {
+    /// Probability of outcome `j`.
+    #[inline]
+    pub fn at(&self, j: usize) -> f64 {
+        match self {
+            Probabilities::F64(p) => p[j],
+            Probabilities::F32(p) => f64::from(p[j]),
+        }
+    }
+    /// Number of outcomes.
+    pub fn len(&self) -> usize {
+        match self {
+            Probabilities::F64(p) => p.len(),
+            Probabilities::F32(p) => p.len(),
+        }
+    }
+    /// Whether there are no outcomes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Whether the probabilities are the model's exact ones (not rounded to `f32`).
+    pub fn is_exact(&self) -> bool {
+        matches!(self, Probabilities::F64(_))
+    }
+    /// The exact probabilities, or `None` for a model rounded to `f32`.
+    pub fn exact(&self) -> Option<&'a [f64]> {
+        match self {
+            Probabilities::F64(p) => Some(p),
+            Probabilities::F32(_) => None,
+        }
+    }
+    /// Every probability as `f64`.
+    pub fn to_vec(&self) -> Vec<f64> {
+        (0..self.len()).map(|j| self.at(j)).collect()
+    }
+    /// Bytes held.
+    pub fn memory_bytes(&self) -> usize {
+        match self {
+            Probabilities::F64(p) => std::mem::size_of_val(*p),
+            Probabilities::F32(p) => std::mem::size_of_val(*p),
+        }
+    }
+}
+
+/// The outcomes of a model — next states and exact probabilities, in the model's stored
+/// order — from somewhere other than memory (a `.decide` file read again): what certifies a
+/// model held with `f32` probabilities.
+pub trait OutcomeSource: Send {
+    /// Back to the first outcome.
+    fn rewind(&mut self) -> std::io::Result<()>;
+    /// The next `next.len()` outcomes (`probability` has the same length).
+    fn read(&mut self, next: &mut [u32], probability: &mut [f64]) -> std::io::Result<()>;
 }
 
 /// Borrowed raw arrays of a [`TabularMdp`], for kernels that must not pay for iterators.
@@ -105,7 +222,7 @@ pub struct CsrView<'a> {
     /// Next state of each outcome.
     pub next: &'a [u32],
     /// Probability of each outcome.
-    pub probability: &'a [f64],
+    pub probability: Probabilities<'a>,
     /// Terminal values by state (empty when all are 0).
     pub terminal_value: &'a [f64],
 }
@@ -147,7 +264,7 @@ impl TabularMdp {
             pair_outcomes: &self.pair_outcomes,
             pair_reward: &self.pair_reward,
             next: &self.next,
-            probability: &self.probability,
+            probability: self.probability.view(),
             terminal_value: &self.terminal_value,
         }
     }
@@ -180,7 +297,7 @@ impl TabularMdp {
     pub fn outcomes(&self, k: usize) -> impl Iterator<Item = Outcome> + '_ {
         (self.pair_outcomes[k]..self.pair_outcomes[k + 1]).map(move |j| Outcome {
             next: StateId(self.next[j]),
-            probability: self.probability[j],
+            probability: self.probability.view().at(j),
             // A model with rewards per pair only reports r(s,a) on each of its outcomes.
             reward: if self.reward.is_empty() {
                 self.pair_reward[k]
@@ -218,7 +335,7 @@ impl TabularMdp {
             + self.pair_outcomes.len() * size_of::<usize>()
             + self.pair_reward.len() * size_of::<f64>()
             + self.next.len() * size_of::<u32>()
-            + self.probability.len() * size_of::<f64>()
+            + self.probability.view().memory_bytes()
             + self.reward.len() * size_of::<f64>()
             + self.terminal.len()
             + self.terminal_value.len() * size_of::<f64>()
@@ -235,20 +352,20 @@ pub struct RawParts {
     /// Number of action ids (at most [`MAX_IDS`]).
     pub n_actions: u64,
     /// Pair range of each state: `n_states + 1` non-decreasing offsets from 0.
-    pub state_pairs: Vec<usize>,
+    pub state_pairs: LargeArray<usize>,
     /// Action of each pair, increasing within a state.
-    pub pair_action: Vec<u32>,
+    pub pair_action: LargeArray<u32>,
     /// Outcome range of each pair: `n_pairs + 1` increasing offsets from 0 (no empty pair).
-    pub pair_outcomes: Vec<usize>,
+    pub pair_outcomes: LargeArray<usize>,
     /// Expected reward `r(s,a)` of each pair. With per-outcome rewards it must equal
     /// `Σ p·r` summed in outcome order, bit for bit (what the builder computes).
-    pub pair_reward: Vec<f64>,
+    pub pair_reward: LargeArray<f64>,
     /// Next state of each outcome, increasing within a pair.
-    pub next: Vec<u32>,
+    pub next: LargeArray<u32>,
     /// Probability of each outcome, in `(0, 1]`; each pair sums to 1 within the tolerance.
-    pub probability: Vec<f64>,
+    pub probability: ProbabilityArray,
     /// Reward of each outcome, or `None` when the model gives rewards per pair only.
-    pub reward: Option<Vec<f64>>,
+    pub reward: Option<LargeArray<f64>>,
     /// Terminal states, increasing. They have no pairs.
     pub terminal: Vec<u32>,
     /// Fixed values of the terminal states, in the order of `terminal`; empty when all are 0.
@@ -284,7 +401,7 @@ pub struct RawView<'a> {
     /// Next state of each outcome.
     pub next: &'a [u32],
     /// Probability of each outcome.
-    pub probability: &'a [f64],
+    pub probability: Probabilities<'a>,
     /// Reward of each outcome; `None` when the model has rewards per pair only.
     pub reward: Option<&'a [f64]>,
     /// Whether each state is terminal.
@@ -302,7 +419,7 @@ impl TabularMdp {
             pair_outcomes: &self.pair_outcomes,
             pair_reward: &self.pair_reward,
             next: &self.next,
-            probability: &self.probability,
+            probability: self.probability.view(),
             reward: (!self.reward.is_empty() || self.next.is_empty()).then_some(&self.reward[..]),
             terminal: &self.terminal,
             terminal_value: &self.terminal_value,
@@ -315,10 +432,24 @@ impl TabularMdp {
         !self.reward.is_empty() || self.next.is_empty()
     }
 
+    /// The same model with its probabilities rounded to `f32` (see [`ProbabilityArray`]):
+    /// 4 bytes less per transition, an approximation that solvers certify against the exact
+    /// probabilities. A model already rounded is returned as it is.
+    pub fn with_f32_probabilities(mut self) -> TabularMdp {
+        if let ProbabilityArray::F64(exact) = &self.probability {
+            let mut rounded = LargeArray::<f32>::zeroed(exact.len());
+            for (r, &p) in rounded.iter_mut().zip(exact.iter()) {
+                *r = round_probability(p);
+            }
+            self.probability = ProbabilityArray::F32(rounded);
+        }
+        self
+    }
+
     /// The same model with rewards per pair only: solving needs nothing more, and it saves
     /// 8 bytes per transition. Each outcome then reports its pair's expected reward.
     pub fn without_outcome_rewards(mut self) -> TabularMdp {
-        self.reward = Vec::new();
+        self.reward = LargeArray::default();
         self
     }
 
@@ -347,6 +478,13 @@ impl TabularMdp {
             action_names,
         } = parts;
         let layout = |message: String| Err(RawPartsError::Layout(message));
+        let probabilities = probability.view();
+        // Probabilities rounded to f32 move each sum by at most 2^-24 relative: allowed on top
+        // of the tolerance (the exact values are checked where they are read).
+        let sum_tolerance = match probabilities {
+            Probabilities::F64(_) => options.probability_tolerance,
+            Probabilities::F32(_) => options.probability_tolerance + f64::from(f32::EPSILON),
+        };
         let n_states = checked_count("state", n_states)?;
         let n_actions = checked_count("action", n_actions)?;
         if n_states == 0 {
@@ -367,11 +505,11 @@ impl TabularMdp {
                 pair_reward.len()
             ));
         }
-        if probability.len() != nt || reward.as_ref().is_some_and(|r| r.len() != nt) {
+        if probabilities.len() != nt || reward.as_ref().is_some_and(|r| r.len() != nt) {
             return layout(format!(
                 "{nt} next states but {} probabilities and {} rewards",
-                probability.len(),
-                reward.as_ref().map_or(nt, Vec::len)
+                probabilities.len(),
+                reward.as_ref().map_or(nt, |r| r.len())
             ));
         }
         if state_pairs[0] != 0 || state_pairs[ns] != np {
@@ -473,7 +611,7 @@ impl TabularMdp {
                 let mut sum = 0.0;
                 let mut expected = 0.0;
                 for j in outcomes.clone() {
-                    let (n, p) = (next[j], probability[j]);
+                    let (n, p) = (next[j], probabilities.at(j));
                     if n >= n_states {
                         return Err(ModelError::StateOutOfRange {
                             role: "next state",
@@ -524,12 +662,12 @@ impl TabularMdp {
                 let deviation = (sum - 1.0).abs();
                 summary.max_probability_sum_deviation =
                     summary.max_probability_sum_deviation.max(deviation);
-                if deviation > options.probability_tolerance || sum.is_nan() {
+                if deviation > sum_tolerance || sum.is_nan() {
                     return Err(ModelError::ProbabilitySum {
                         state,
                         action,
                         sum,
-                        tolerance: options.probability_tolerance,
+                        tolerance: sum_tolerance,
                     }
                     .into());
                 }
@@ -1051,13 +1189,13 @@ impl MdpBuilder {
             TabularMdp {
                 n_states,
                 n_actions,
-                state_pairs,
-                pair_action,
-                pair_outcomes,
-                pair_reward,
-                next,
-                probability,
-                reward,
+                state_pairs: state_pairs.into(),
+                pair_action: pair_action.into(),
+                pair_outcomes: pair_outcomes.into(),
+                pair_reward: pair_reward.into(),
+                next: next.into(),
+                probability: ProbabilityArray::F64(probability.into()),
+                reward: reward.into(),
                 terminal: is_terminal,
                 terminal_value,
                 max_outcomes,

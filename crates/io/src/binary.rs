@@ -46,7 +46,9 @@
 //! model (exit 1), never a panic.
 
 use crate::{Format, LoadedModel, ReadError, ReadErrorKind, ReadOptions, WriteError};
-use decide_core::model::{RawParts, RawPartsError};
+use decide_core::ProbabilityArray;
+use decide_core::large_array::LargeArray;
+use decide_core::model::{RawParts, RawPartsError, round_probability};
 use decide_core::{BuildSummary, Sense, StateId, TabularMdp, ValidationOptions};
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -113,6 +115,15 @@ impl Header {
             optional(FLAG_TERMINAL_VALUES, per(self.n_terminal, 8))?,
             self.names_bytes,
         ])
+    }
+
+    /// Where section `index` (in [`Self::section_sizes`] order) starts, or `None` on overflow.
+    fn section_start(&self, index: usize) -> Option<u64> {
+        self.section_sizes()?[..index]
+            .iter()
+            .try_fold(HEADER_BYTES as u64, |at, &size| {
+                at.checked_add(padded(size)?)
+            })
     }
 
     /// The file length the counts imply, or `None` on overflow.
@@ -273,12 +284,23 @@ fn read_stream(
                 header.file_length
             )));
         }
-        // Refuse what cannot fit before allocating it (the arrays take about the file size).
+        // Refuse what cannot fit before allocating it (the arrays take about the file size;
+        // with f32 probabilities, 4 bytes less per transition and no outcome rewards).
+        let needed = if options.f32_probabilities {
+            let outcome_rewards = if header.has(FLAG_OUTCOME_REWARDS) {
+                8
+            } else {
+                0
+            };
+            length.saturating_sub(header.n_transitions.saturating_mul(4 + outcome_rewards))
+        } else {
+            length
+        };
         if let Some(available) = crate::available_memory() {
-            if length > available {
+            if needed > available {
                 return Err(invalid(format!(
                     "the model needs about {:.1} GiB of memory, more than the {:.1} GiB available",
-                    length as f64 / f64::from(1u32 << 30),
+                    needed as f64 / f64::from(1u32 << 30),
                     available as f64 / f64::from(1u32 << 30)
                 )));
             }
@@ -301,16 +323,31 @@ fn read_stream(
         preallocate: length.is_some(),
     };
     let sections_error = |e: SectionError| e.at(path);
-    let state_pairs = sections.usizes(n_states + 1).map_err(sections_error)?;
-    let pair_action = sections.u32s(n_pairs).map_err(sections_error)?;
-    let pair_outcomes = sections.usizes(n_pairs + 1).map_err(sections_error)?;
-    let pair_reward = sections.f64s(n_pairs).map_err(sections_error)?;
-    let next = sections.u32s(n_transitions).map_err(sections_error)?;
-    let probability = sections.f64s(n_transitions).map_err(sections_error)?;
-    let reward = if header.has(FLAG_OUTCOME_REWARDS) {
-        Some(sections.f64s(n_transitions).map_err(sections_error)?)
+    let state_pairs = sections
+        .large_usizes(n_states + 1)
+        .map_err(sections_error)?;
+    let pair_action = sections.large_u32s(n_pairs).map_err(sections_error)?;
+    let pair_outcomes = sections.large_usizes(n_pairs + 1).map_err(sections_error)?;
+    let pair_reward = sections.large_f64s(n_pairs).map_err(sections_error)?;
+    let next = sections.large_u32s(n_transitions).map_err(sections_error)?;
+    let (probability, reward) = if options.f32_probabilities {
+        // Rounded probabilities, and no outcome rewards (solving needs r(s,a) only); both
+        // sections are still read through the checksum.
+        let probability = sections
+            .f64s_as_f32(n_transitions)
+            .map_err(sections_error)?;
+        if header.has(FLAG_OUTCOME_REWARDS) {
+            sections.skip(n_transitions * 8).map_err(sections_error)?;
+        }
+        (ProbabilityArray::F32(probability), None)
     } else {
-        None
+        let probability = sections.large_f64s(n_transitions).map_err(sections_error)?;
+        let reward = if header.has(FLAG_OUTCOME_REWARDS) {
+            Some(sections.large_f64s(n_transitions).map_err(sections_error)?)
+        } else {
+            None
+        };
+        (ProbabilityArray::F64(probability), reward)
     };
     let terminal = sections.u32s(n_terminal).map_err(sections_error)?;
     let terminal_values = if header.has(FLAG_TERMINAL_VALUES) {
@@ -510,6 +547,142 @@ impl<R: Read> Sections<R> {
     fn bytes(&mut self, count: usize) -> Result<Vec<u8>, SectionError> {
         self.elements(count, |b: [u8; 1]| b[0])
     }
+
+    /// A section read straight into a [`LargeArray`] (huge-page memory for the big arrays),
+    /// when the file's length was checked and the stored bytes are the machine's own
+    /// (little-endian, `usize` of 8 bytes); otherwise decoded like the small sections.
+    fn large<T: bytemuck::Pod>(
+        &mut self,
+        count: usize,
+        decoded: impl FnOnce(&mut Self, usize) -> Result<Vec<T>, SectionError>,
+    ) -> Result<LargeArray<T>, SectionError> {
+        let native = cfg!(target_endian = "little") && cfg!(target_pointer_width = "64");
+        if !(self.preallocate && native) {
+            return decoded(self, count).map(LargeArray::from);
+        }
+        let mut array = LargeArray::<T>::zeroed(count);
+        for bytes in array.as_bytes_mut().chunks_mut(CHUNK_BYTES) {
+            read_exact_or_truncated(&mut self.input, bytes, self.offset)?;
+            self.hasher.update(bytes);
+            self.offset += bytes.len() as u64;
+        }
+        self.padding(count * size_of::<T>())?;
+        Ok(array)
+    }
+
+    /// The probability section rounded to `f32` ([`round_probability`]) as it streams.
+    fn f64s_as_f32(&mut self, count: usize) -> Result<LargeArray<f32>, SectionError> {
+        let mut array = LargeArray::<f32>::zeroed(count);
+        for out in array.chunks_mut(CHUNK_BYTES / 8) {
+            let bytes = &mut self.buffer[..out.len() * 8];
+            read_exact_or_truncated(&mut self.input, bytes, self.offset)?;
+            self.hasher.update(bytes);
+            self.offset += bytes.len() as u64;
+            for (o, b) in out.iter_mut().zip(bytes.chunks_exact(8)) {
+                *o = round_probability(f64::from_le_bytes(b.try_into().expect("8 bytes")));
+            }
+        }
+        self.padding(count * 8)?;
+        Ok(array)
+    }
+
+    /// Reads and hashes `bytes` bytes, keeping nothing.
+    fn skip(&mut self, bytes: usize) -> Result<(), SectionError> {
+        let mut left = bytes;
+        while left > 0 {
+            let take = left.min(CHUNK_BYTES);
+            let chunk = &mut self.buffer[..take];
+            read_exact_or_truncated(&mut self.input, chunk, self.offset)?;
+            self.hasher.update(chunk);
+            self.offset += take as u64;
+            left -= take;
+        }
+        self.padding(bytes)
+    }
+
+    fn large_u32s(&mut self, count: usize) -> Result<LargeArray<u32>, SectionError> {
+        self.large(count, Self::u32s)
+    }
+
+    fn large_f64s(&mut self, count: usize) -> Result<LargeArray<f64>, SectionError> {
+        self.large(count, Self::f64s)
+    }
+
+    /// u64 offsets, as [`Self::usizes`]; read directly only where `usize` is `u64`.
+    fn large_usizes(&mut self, count: usize) -> Result<LargeArray<usize>, SectionError> {
+        self.large(count, Self::usizes)
+    }
+}
+
+/// The exact outcomes of a `.decide` file — next states and `f64` probabilities, in stored
+/// order — read again from the file, a block at a time: what certifies a solve of the model
+/// held with `f32` probabilities without holding the exact values in memory.
+pub struct ExactOutcomes {
+    next: io::BufReader<File>,
+    probability: io::BufReader<File>,
+    next_at: u64,
+    probability_at: u64,
+    n_transitions: u64,
+    position: u64,
+    bytes: Vec<u8>,
+}
+
+impl ExactOutcomes {
+    /// Opens `path` (a `.decide` file) at its first outcome.
+    pub fn open(path: &Path) -> Result<Self, ReadError> {
+        let io_error = |e: io::Error| io_at(path, e);
+        let invalid = |message: String| ReadError::new(path, None, ReadErrorKind::Format(message));
+        let mut file = File::open(path).map_err(io_error)?;
+        let mut raw_header = [0u8; HEADER_BYTES];
+        read_exact_or_truncated(&mut file, &mut raw_header, 0).map_err(|e| e.at(path))?;
+        let header = Header::decode(&raw_header).map_err(invalid)?;
+        let layout = || invalid("the header claims sizes beyond any file".into());
+        let next_at = header.section_start(4).ok_or_else(layout)?;
+        let probability_at = header.section_start(5).ok_or_else(layout)?;
+        let mut outcomes = ExactOutcomes {
+            next: io::BufReader::with_capacity(1 << 20, File::open(path).map_err(io_error)?),
+            probability: io::BufReader::with_capacity(1 << 20, file),
+            next_at,
+            probability_at,
+            n_transitions: header.n_transitions,
+            position: 0,
+            bytes: Vec::new(),
+        };
+        decide_core::model::OutcomeSource::rewind(&mut outcomes).map_err(io_error)?;
+        Ok(outcomes)
+    }
+}
+
+impl decide_core::model::OutcomeSource for ExactOutcomes {
+    fn rewind(&mut self) -> io::Result<()> {
+        use std::io::Seek;
+        self.next.seek(io::SeekFrom::Start(self.next_at))?;
+        self.probability
+            .seek(io::SeekFrom::Start(self.probability_at))?;
+        self.position = 0;
+        Ok(())
+    }
+
+    fn read(&mut self, next: &mut [u32], probability: &mut [f64]) -> io::Result<()> {
+        let count = next.len().min(probability.len());
+        if self.position + count as u64 > self.n_transitions {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "read past the file's last outcome",
+            ));
+        }
+        self.bytes.resize(count * 8, 0);
+        self.next.read_exact(&mut self.bytes[..count * 4])?;
+        for (n, b) in next.iter_mut().zip(self.bytes.chunks_exact(4)) {
+            *n = u32::from_le_bytes(b.try_into().expect("4 bytes"));
+        }
+        self.probability.read_exact(&mut self.bytes[..count * 8])?;
+        for (p, b) in probability.iter_mut().zip(self.bytes.chunks_exact(8)) {
+            *p = f64::from_le_bytes(b.try_into().expect("8 bytes"));
+        }
+        self.position += count as u64;
+        Ok(())
+    }
 }
 
 /// Writes `model` as a `.decide` file at `path`, atomically, keeping everything it has
@@ -550,9 +723,15 @@ pub fn write_to(
     };
     // The tolerance the model meets, so that reading it back accepts it whatever format it
     // first came from (Cassandra files allow 1e-5); the reader's option overrides it.
+    let Some(probability) = raw.probability.exact() else {
+        // Writing rounded probabilities would pass them off as the model's own.
+        return Err(io::Error::other(
+            "a model held with f32 probabilities is an approximation and is not written",
+        ));
+    };
     let mut deviation = 0.0f64;
     for k in 0..mdp.n_pairs() {
-        let sum: f64 = raw.probability[raw.pair_outcomes[k]..raw.pair_outcomes[k + 1]]
+        let sum: f64 = probability[raw.pair_outcomes[k]..raw.pair_outcomes[k + 1]]
             .iter()
             .sum();
         deviation = deviation.max((sum - 1.0).abs());
@@ -595,7 +774,7 @@ pub fn write_to(
         emit(sink, raw.pair_outcomes, |&x| (x as u64).to_le_bytes())?;
         emit(sink, raw.pair_reward, |x| x.to_le_bytes())?;
         emit(sink, raw.next, |x| x.to_le_bytes())?;
-        emit(sink, raw.probability, |x| x.to_le_bytes())?;
+        emit(sink, probability, |x| x.to_le_bytes())?;
         if let Some(reward) = raw.reward {
             emit(sink, reward, |x| x.to_le_bytes())?;
         }

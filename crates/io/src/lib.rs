@@ -69,6 +69,10 @@ pub struct ReadOptions {
     /// Probability-sum tolerance; `None` keeps the format's own convention
     /// (1e-9 for CSV and JSON, 1e-5 for Cassandra).
     pub probability_tolerance: Option<f64>,
+    /// Hold the probabilities as `f32` (4 bytes less per transition; `.decide` files only,
+    /// others refuse it). The model is then an approximation, for
+    /// `decide_solve::mixed_precision`, which certifies against the file's exact values.
+    pub f32_probabilities: bool,
 }
 
 /// A model as read from a file: the compiled MDP plus what the file said about solving it.
@@ -110,6 +114,18 @@ impl LoadedModel {
 /// `-` reads standard input, whose format is told by its first bytes (see [`read_sniffed`]),
 /// named `<stdin>` in messages. (A file named `-` is `./-`.)
 pub fn read_model(path: &Path, options: &ReadOptions) -> Result<LoadedModel, ReadError> {
+    let binary = path.as_os_str() != STDIN_PATH && Format::from_path(path) == Some(Format::Binary);
+    if options.f32_probabilities && !binary {
+        // The certificate reads the exact probabilities again from the file.
+        return Err(ReadError::new(
+            path,
+            None,
+            ReadErrorKind::Usage(
+                "--probabilities f32 needs a .decide model file (make one with `decide convert MODEL MODEL.decide`)"
+                    .into(),
+            ),
+        ));
+    }
     if path.as_os_str() == STDIN_PATH {
         return read_sniffed(Path::new(STDIN_NAME), io::stdin().lock(), options);
     }

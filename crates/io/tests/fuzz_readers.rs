@@ -88,6 +88,7 @@ fn check_round_trip(model: &LoadedModel) {
         &ReadOptions {
             // Sums were checked under the source format's tolerance (Cassandra: 1e-5).
             probability_tolerance: Some(1e-5),
+            ..ReadOptions::default()
         },
     )
     .unwrap_or_else(|e| {

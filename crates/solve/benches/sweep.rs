@@ -21,6 +21,7 @@
 
 use decide_core::Sense;
 use decide_core::generate::{SplitMixSparse, compile};
+use decide_core::large_array::LargeArray;
 use decide_solve::bellman::{NO_PAIR, backup, gauss_seidel_sweep, policy_backup};
 use rayon::prelude::*;
 use std::hint::black_box;
@@ -101,8 +102,12 @@ fn main() {
     );
 
     let discount = 0.99;
-    let values: Vec<f64> = (0..n).map(|s| (s % 97) as f64).collect();
-    let mut out = vec![0.0; n];
+    // Value vectors in huge-page memory, as the solvers keep them.
+    let mut values = LargeArray::<f64>::zeroed(n);
+    for (s, v) in values.iter_mut().enumerate() {
+        *v = (s % 97) as f64;
+    }
+    let mut out = LargeArray::<f64>::zeroed(n);
     let mut policy = vec![NO_PAIR; n];
     // Bytes a backup must stream: 12 per transition, 16 per pair, 32 per state.
     let backup_bytes = (12 * t + 16 * p + 32 * n) as f64;

@@ -282,7 +282,7 @@ fn evaluate_unichain(mdp: &TabularMdp, policy: &[usize], h: &mut [f64]) -> Optio
         for j in csr.pair_outcomes[k]..csr.pair_outcomes[k + 1] {
             let next = csr.next[j] as usize;
             if next != REFERENCE {
-                triplets.push(Triplet::new(s, next, -csr.probability[j]));
+                triplets.push(Triplet::new(s, next, -csr.probability.at(j)));
             }
         }
     }
@@ -397,7 +397,7 @@ pub fn policy_gains(
         for s in (0..n).filter(|&s| !fixed[s]) {
             let k = pairs[s];
             let new: f64 = (csr.pair_outcomes[k]..csr.pair_outcomes[k + 1])
-                .map(|j| csr.probability[j] * gain[csr.next[j] as usize])
+                .map(|j| csr.probability.at(j) * gain[csr.next[j] as usize])
                 .sum();
             change = change.max((new - gain[s]).abs());
             gain[s] = new;
@@ -451,7 +451,7 @@ pub fn class_gain(mdp: &TabularMdp, policy: &[usize], members: &[usize]) -> f64 
                 continue;
             }
             for j in csr.pair_outcomes[k]..csr.pair_outcomes[k + 1] {
-                next[index[&(csr.next[j] as usize)]] += 0.5 * mu[i] * csr.probability[j];
+                next[index[&(csr.next[j] as usize)]] += 0.5 * mu[i] * csr.probability.at(j);
             }
         }
         let change = next

@@ -87,7 +87,7 @@ fn system(
             };
             for j in csr.pair_outcomes[k]..csr.pair_outcomes[k + 1] {
                 let next = csr.next[j] as usize;
-                let entry = discount * csr.probability[j];
+                let entry = discount * csr.probability.at(j);
                 if next == s {
                     diagonal -= entry;
                 } else {

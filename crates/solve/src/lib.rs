@@ -41,6 +41,7 @@ pub mod bellman;
 pub mod certificate;
 pub mod evaluate;
 pub mod finite;
+pub mod mixed_precision;
 pub mod robust;
 pub mod runner;
 pub mod total;

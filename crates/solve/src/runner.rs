@@ -127,6 +127,10 @@ pub enum SolveError {
         /// HiGHS's status, in words.
         status: String,
     },
+    /// A model held with `f32` probabilities could not be certified: its exact outcomes could
+    /// not be read back, or they are not the ones the model was loaded from.
+    #[error("exact probabilities for the certificate: {0}")]
+    ExactOutcomes(String),
     /// The worker threads could not be started.
     #[error("cannot start {threads} worker threads: {message}")]
     Threads {
@@ -352,7 +356,37 @@ fn run_loop(
         return Err(SolveError::NonFinite { iterations });
     }
     let bounds = problem.bounds(&stats);
-    let current = solver.current();
+    let (values, policy, lower, upper) = certified_solution(problem, solver.current(), &bounds);
+    let report = Report {
+        algorithm: solver.name(),
+        status,
+        iterations,
+        sweeps,
+        elapsed: started.elapsed(),
+        certificate: bounds.certificate,
+        tolerance: limits.tolerance,
+        criterion: problem.objective.criterion.as_str(),
+        notes: Vec::new(),
+    };
+    observer.on_finish(&report);
+    Ok(Solution {
+        values,
+        policy,
+        lower,
+        upper,
+        report,
+        gain: None,
+        stages: None,
+    })
+}
+
+/// Values (midpoint of the bounds), policy and per-state bounds of a certified backup
+/// `current` whose statistics gave `bounds`. Terminal states keep their fixed values.
+pub(crate) fn certified_solution(
+    problem: &Problem<'_>,
+    current: Current<'_>,
+    bounds: &Bounds,
+) -> (Vec<f64>, Vec<Option<ActionId>>, Vec<f64>, Vec<f64>) {
     let n = problem.model.n_states();
     let mut values = Vec::with_capacity(n);
     let mut lower = Vec::with_capacity(n);
@@ -376,25 +410,5 @@ fn run_loop(
             policy.push(Some(ActionId(problem.model.pair_action(k).0)));
         }
     }
-    let report = Report {
-        algorithm: solver.name(),
-        status,
-        iterations,
-        sweeps,
-        elapsed: started.elapsed(),
-        certificate: bounds.certificate,
-        tolerance: limits.tolerance,
-        criterion: problem.objective.criterion.as_str(),
-        notes: Vec::new(),
-    };
-    observer.on_finish(&report);
-    Ok(Solution {
-        values,
-        policy,
-        lower,
-        upper,
-        report,
-        gain: None,
-        stages: None,
-    })
+    (values, policy, lower, upper)
 }

@@ -324,7 +324,7 @@ fn plain_total_value_iteration(mdp: &TabularMdp) -> Vec<f64> {
             for k in csr.state_pairs[s]..csr.state_pairs[s + 1] {
                 let mut q = csr.pair_reward[k];
                 for j in csr.pair_outcomes[k]..csr.pair_outcomes[k + 1] {
-                    q += csr.probability[j] * v[csr.next[j] as usize];
+                    q += csr.probability.at(j) * v[csr.next[j] as usize];
                 }
                 best = best.max(q);
             }

@@ -157,6 +157,7 @@ pub fn read(
 ) -> PyResult<NativeModel> {
     let options = ReadOptions {
         probability_tolerance,
+        ..ReadOptions::default()
     };
     let loaded = py.detach(|| decide_io::read_model(&path, &options));
     match loaded {

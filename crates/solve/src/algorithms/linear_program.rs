@@ -38,6 +38,7 @@ use crate::certificate::BackupStats;
 use crate::evaluate::evaluate;
 use crate::runner::{Current, Problem, SolveError, Solver, Sweep};
 use decide_core::Limits;
+use decide_core::large_array::LargeArray;
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -217,7 +218,7 @@ impl Solver for LinearProgramming {
         // The LP's vertex is the value of its policy; HiGHS computes it to about 1e-8 only
         // (random_N2000: 1.4e-8 from the interior point + crossover, 1e-9 from the simplex),
         // so it is recomputed here by decide's exact evaluation, from the LP's values.
-        self.iterate.values.clone_from(&lp.values);
+        self.iterate.values = LargeArray::from_slice(&lp.values);
         self.iterate.policy.clone_from(&lp.policy);
         let evaluation = evaluate(
             problem.model,
@@ -298,7 +299,7 @@ impl LpData {
                 value.push(0.0); // the diagonal, filled below
                 for j in csr.pair_outcomes[k]..csr.pair_outcomes[k + 1] {
                     let next = csr.next[j] as usize;
-                    let p = csr.probability[j];
+                    let p = csr.probability.at(j);
                     match index[next] {
                         None => b += gamma * p * csr.terminal_value(next),
                         // Outcomes of a pair are merged by the builder: at most one self-loop.

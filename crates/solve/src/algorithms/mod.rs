@@ -18,21 +18,22 @@ pub use value_iteration::ValueIteration;
 use crate::bellman::{NO_PAIR, backup};
 use crate::certificate::{BackupStats, q_rounding};
 use crate::runner::{Current, Problem};
+use decide_core::large_array::LargeArray;
 
 /// The buffers every method keeps: the latest certified backup `T V`, the policy greedy for
 /// `V`, and scratch space for the next backup.
 #[derive(Clone, Debug, Default)]
 struct Iterate {
-    values: Vec<f64>,
-    scratch: Vec<f64>,
+    values: LargeArray<f64>,
+    scratch: LargeArray<f64>,
     policy: Vec<usize>,
 }
 
 impl Iterate {
     fn new(n: usize) -> Self {
         Iterate {
-            values: vec![0.0; n],
-            scratch: vec![0.0; n],
+            values: LargeArray::zeroed(n),
+            scratch: LargeArray::zeroed(n),
             policy: vec![NO_PAIR; n],
         }
     }

@@ -280,10 +280,9 @@ fn same_kernel(a: &TabularMdp, b: &TabularMdp) -> bool {
     x.state_pairs == y.state_pairs
         && x.pair_outcomes == y.pair_outcomes
         && x.next == y.next
-        && x.probability
-            .iter()
-            .zip(y.probability)
-            .all(|(p, q)| (p - q).abs() <= 1e-12)
+        && x.probability.len() == y.probability.len()
+        && (0..x.probability.len())
+            .all(|j| (x.probability.at(j) - y.probability.at(j)).abs() <= 1e-12)
         && x.pair_reward
             .iter()
             .zip(y.pair_reward)

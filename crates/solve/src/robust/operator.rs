@@ -124,7 +124,7 @@ impl<'a> Operator<'a> {
                 None => csr.pair_reward[k],
             };
             s.w.push(self.sign * (r + self.discount * v[csr.next[j] as usize]));
-            s.p.push(csr.probability[j]);
+            s.p.push(csr.probability.at(j));
         }
         s.dist.clear();
         s.dist.resize(s.p.len(), 0.0);
