@@ -14,7 +14,8 @@ What it does:
 3. computes V* with decide at tolerance 1e-9 (policy gap, so |V - V*| <= 5e-10);
 4. runs every tool as a whole process (start, read the model, build its structures, solve,
    write the values), alternating tools within each repetition, the median of --repeats:
-   decide (`solve --threads T --tolerance 1e-6`, from `.decide`), a numpy/scipy value
+   decide (`solve --threads T --tolerance 1e-6`, from `.decide`), decide with
+   `--probabilities f32` (8 bytes per transition, certified against the exact file), a numpy/scipy value
    iteration with the same span stopping rule, mdpsolver's serial value iteration, and
    pymdptoolbox's fastest algorithm that works (tried on the smallest size; failures such as
    MemoryError or the time limit are recorded as they are);
@@ -158,7 +159,8 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--tolerance", type=float, default=1e-6)
     parser.add_argument("--timeout", type=float, default=900, help="seconds per run")
-    parser.add_argument("--tools", default="decide,numpy,mdpsolver,pymdptoolbox")
+    parser.add_argument("--tools", default="decide,decide-f32,numpy,mdpsolver,pymdptoolbox",
+                        help="decide, decide-f32, decide-1thread, numpy, mdpsolver, pymdptoolbox")
     parser.add_argument("--workdir", default=str(ROOT / "target" / "bench-compare"))
     parser.add_argument("--json", default=str(ROOT / "target" / "bench-compare.json"))
     parser.add_argument("--bandwidth-states", type=int, default=1_000_000)
@@ -218,6 +220,11 @@ def main():
         if tool == "decide-1thread":
             return [str(DECIDE), "solve", str(path), "--threads", "1",
                     "--tolerance", str(args.tolerance), "--quiet"]
+        if tool == "decide-f32":
+            # Probabilities held as f32 (8 bytes per transition); the certificate is still
+            # computed against the file's exact f64 probabilities.
+            return [str(DECIDE), "solve", str(path), "--threads", str(args.threads),
+                    "--tolerance", str(args.tolerance), "--quiet", "--probabilities", "f32"]
         name = f"pymdptoolbox:{pymdp_algorithm}" if tool == "pymdptoolbox" else tool
         return [str(python), str(RUNNER), name, str(path), str(values_out), str(args.tolerance)]
 
@@ -267,6 +274,8 @@ def main():
                 label = "mdpsolver (serial VI)"
             if tool == "numpy":
                 label = "numpy/scipy VI"
+            if tool == "decide-f32":
+                label = "decide --probabilities f32"
             row = {"tool": label, "model": kind, "states": n, "transitions": transitions,
                    "runs": len(entry["walls"]), "failure": entry["failure"]}
             if entry["walls"]:

@@ -17,6 +17,10 @@
 //! anonymous memory maps (`memmap2`, whose `map_anon` and `advise` are safe), aligned to a huge
 //! page inside the map, seen as slices through `bytemuck`. Smaller arrays are plain `Vec`s.
 //! Where huge pages are off or unsupported, the advice is ignored and the array still works.
+//!
+//! A third kind of storage is a private map of a file's bytes ([`LargeArray::from_map`]): the
+//! `.decide` reader hands the big sections of a model file over that way, so that they are the
+//! page cache's pages rather than a copy (see `decide_io::binary`).
 
 use bytemuck::Pod;
 use std::fmt;
@@ -33,8 +37,8 @@ pub struct LargeArray<T: Pod> {
 
 enum Storage<T: Pod> {
     Heap(Vec<T>),
-    /// The map, the byte offset of the first element (the first huge-page boundary in it) and
-    /// the element count.
+    /// The map, the byte offset of the first element (the first huge-page boundary in an
+    /// anonymous map; 0 in a map of a file's section) and the element count.
     Mapped {
         map: memmap2::MmapMut,
         offset: usize,
@@ -85,6 +89,24 @@ impl<T: Pod> LargeArray<T> {
         let mut array = Self::zeroed(values.len());
         array.copy_from_slice(values);
         array
+    }
+
+    /// The elements held by a memory map of exactly their bytes — typically a private
+    /// (copy-on-write) map of a section of a file, made by the caller, who answers for what
+    /// the map may see. `None` when the map's length is not a whole number of elements or its
+    /// address is not aligned for `T`.
+    pub fn from_map(map: memmap2::MmapMut) -> Option<Self> {
+        let len = map.len().checked_div(size_of::<T>())?;
+        if map.len() % size_of::<T>() != 0 || bytemuck::try_cast_slice::<u8, T>(&map).is_err() {
+            return None;
+        }
+        Some(LargeArray {
+            storage: Storage::Mapped {
+                map,
+                offset: 0,
+                len,
+            },
+        })
     }
 
     /// The elements as bytes, to read a file straight into the array.
@@ -179,6 +201,21 @@ mod tests {
             let v: Vec<u32> = (0..len as u32).collect();
             assert_eq!(&LargeArray::from(v.clone())[..], &v[..]);
         }
+    }
+
+    #[test]
+    fn arrays_over_a_map_take_whole_aligned_elements() {
+        let mut map = memmap2::MmapOptions::new().len(24).map_anon().unwrap();
+        map.copy_from_slice(bytemuck::cast_slice(&[1.0f64, 2.0, 3.0]));
+        let mut a = LargeArray::<f64>::from_map(map).expect("24 bytes are 3 f64");
+        assert_eq!(&a[..], &[1.0, 2.0, 3.0]);
+        a[1] = 5.0;
+        assert_eq!(a.clone(), LargeArray::from(vec![1.0, 5.0, 3.0]));
+        let map = memmap2::MmapOptions::new().len(20).map_anon().unwrap();
+        assert!(
+            LargeArray::<f64>::from_map(map).is_none(),
+            "20 bytes are not whole f64s"
+        );
     }
 
     #[test]

@@ -577,117 +577,128 @@ impl TabularMdp {
             }
         }
 
-        let mut summary = BuildSummary {
-            rows: nt as u64,
-            ..BuildSummary::default()
-        };
-        let mut max_outcomes = 0usize;
-        for s in 0..ns {
-            let pairs = state_pairs[s]..state_pairs[s + 1];
-            let state = StateId(s as u32);
-            if pairs.is_empty() && !is_terminal[s] {
-                return Err(ModelError::NoActions { state }.into());
-            }
-            if !pairs.is_empty() && is_terminal[s] {
-                return layout(format!("terminal state {state} has actions"));
-            }
-            for k in pairs.clone() {
-                let a = pair_action[k];
-                let action = ActionId(a);
-                if a >= n_actions {
-                    return Err(ModelError::ActionOutOfRange {
-                        id: a as u64,
-                        n_actions: n_actions as u64,
-                    }
-                    .into());
+        // The checks read plain slices: indexing a `LargeArray` element by element would go
+        // through its `Deref` every time (measured: a third of the time of loading a model).
+        let (summary, max_outcomes) = {
+            let state_pairs: &[usize] = &state_pairs;
+            let pair_action: &[u32] = &pair_action;
+            let pair_outcomes: &[usize] = &pair_outcomes;
+            let pair_reward: &[f64] = &pair_reward;
+            let next: &[u32] = &next;
+            let reward: Option<&[f64]> = reward.as_deref();
+            let mut summary = BuildSummary {
+                rows: nt as u64,
+                ..BuildSummary::default()
+            };
+            let mut max_outcomes = 0usize;
+            for s in 0..ns {
+                let pairs = state_pairs[s]..state_pairs[s + 1];
+                let state = StateId(s as u32);
+                if pairs.is_empty() && !is_terminal[s] {
+                    return Err(ModelError::NoActions { state }.into());
                 }
-                if k > pairs.start && pair_action[k - 1] >= a {
-                    return layout(format!(
-                        "state {state}: actions are not increasing at {action}"
-                    ));
+                if !pairs.is_empty() && is_terminal[s] {
+                    return layout(format!("terminal state {state} has actions"));
                 }
-                let outcomes = pair_outcomes[k]..pair_outcomes[k + 1];
-                max_outcomes = max_outcomes.max(outcomes.len());
-                let mut sum = 0.0;
-                let mut expected = 0.0;
-                for j in outcomes.clone() {
-                    let (n, p) = (next[j], probabilities.at(j));
-                    if n >= n_states {
-                        return Err(ModelError::StateOutOfRange {
-                            role: "next state",
-                            id: n as u64,
-                            n_states: n_states as u64,
+                for k in pairs.clone() {
+                    let a = pair_action[k];
+                    let action = ActionId(a);
+                    if a >= n_actions {
+                        return Err(ModelError::ActionOutOfRange {
+                            id: a as u64,
+                            n_actions: n_actions as u64,
                         }
                         .into());
                     }
-                    if j > outcomes.start && next[j - 1] >= n {
+                    if k > pairs.start && pair_action[k - 1] >= a {
                         return layout(format!(
-                            "state {state}, action {action}: next states are not increasing at {}",
-                            StateId(n)
+                            "state {state}: actions are not increasing at {action}"
                         ));
                     }
-                    if !p.is_finite() {
-                        return Err(ModelError::NonFinite {
-                            state,
-                            action,
-                            field: Field::Probability,
-                            value: p,
-                        }
-                        .into());
-                    }
-                    if !(p > 0.0 && p <= 1.0) {
-                        return Err(ModelError::ProbabilityOutOfRange {
-                            state,
-                            action,
-                            next: StateId(n),
-                            probability: p,
-                        }
-                        .into());
-                    }
-                    sum += p;
-                    if let Some(reward) = &reward {
-                        let r = reward[j];
-                        if !r.is_finite() {
-                            return Err(ModelError::NonFinite {
-                                state,
-                                action,
-                                field: Field::Reward,
-                                value: r,
+                    let outcomes = pair_outcomes[k]..pair_outcomes[k + 1];
+                    max_outcomes = max_outcomes.max(outcomes.len());
+                    let mut sum = 0.0;
+                    let mut expected = 0.0;
+                    for j in outcomes.clone() {
+                        let (n, p) = (next[j], probabilities.at(j));
+                        if n >= n_states {
+                            return Err(ModelError::StateOutOfRange {
+                                role: "next state",
+                                id: n as u64,
+                                n_states: n_states as u64,
                             }
                             .into());
                         }
-                        expected += p * r;
+                        if j > outcomes.start && next[j - 1] >= n {
+                            return layout(format!(
+                                "state {state}, action {action}: next states are not increasing at {}",
+                                StateId(n)
+                            ));
+                        }
+                        if !p.is_finite() {
+                            return Err(ModelError::NonFinite {
+                                state,
+                                action,
+                                field: Field::Probability,
+                                value: p,
+                            }
+                            .into());
+                        }
+                        if !(p > 0.0 && p <= 1.0) {
+                            return Err(ModelError::ProbabilityOutOfRange {
+                                state,
+                                action,
+                                next: StateId(n),
+                                probability: p,
+                            }
+                            .into());
+                        }
+                        sum += p;
+                        if let Some(reward) = &reward {
+                            let r = reward[j];
+                            if !r.is_finite() {
+                                return Err(ModelError::NonFinite {
+                                    state,
+                                    action,
+                                    field: Field::Reward,
+                                    value: r,
+                                }
+                                .into());
+                            }
+                            expected += p * r;
+                        }
                     }
-                }
-                let deviation = (sum - 1.0).abs();
-                summary.max_probability_sum_deviation =
-                    summary.max_probability_sum_deviation.max(deviation);
-                if deviation > sum_tolerance || sum.is_nan() {
-                    return Err(ModelError::ProbabilitySum {
-                        state,
-                        action,
-                        sum,
-                        tolerance: sum_tolerance,
+                    let deviation = (sum - 1.0).abs();
+                    summary.max_probability_sum_deviation =
+                        summary.max_probability_sum_deviation.max(deviation);
+                    if deviation > sum_tolerance || sum.is_nan() {
+                        return Err(ModelError::ProbabilitySum {
+                            state,
+                            action,
+                            sum,
+                            tolerance: sum_tolerance,
+                        }
+                        .into());
                     }
-                    .into());
-                }
-                let stored = pair_reward[k];
-                if !stored.is_finite() {
-                    return Err(ModelError::NonFinite {
-                        state,
-                        action,
-                        field: Field::Reward,
-                        value: stored,
+                    let stored = pair_reward[k];
+                    if !stored.is_finite() {
+                        return Err(ModelError::NonFinite {
+                            state,
+                            action,
+                            field: Field::Reward,
+                            value: stored,
+                        }
+                        .into());
                     }
-                    .into());
-                }
-                if reward.is_some() && stored != expected {
-                    return layout(format!(
-                        "state {state}, action {action}: expected reward {stored} differs from {expected}, the sum of its outcomes' probability × reward"
-                    ));
+                    if reward.is_some() && stored != expected {
+                        return layout(format!(
+                            "state {state}, action {action}: expected reward {stored} differs from {expected}, the sum of its outcomes' probability × reward"
+                        ));
+                    }
                 }
             }
-        }
+            (summary, max_outcomes)
+        };
         Ok((
             TabularMdp {
                 n_states,
