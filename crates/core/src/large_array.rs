@@ -166,14 +166,13 @@ impl<T: Pod + PartialEq> PartialEq for LargeArray<T> {
 }
 
 impl<T: Pod> From<Vec<T>> for LargeArray<T> {
-    /// Keeps a small vector as it is; moves a large one into huge-page memory.
+    /// Keeps the vector as it is, large or small: copying it into huge-page memory would
+    /// touch as much fresh memory again, which costs more than the pages save for arrays a
+    /// sweep streams in order (huge pages matter for the value vector, which sweeps gather
+    /// from at random, and which the solvers allocate with [`LargeArray::zeroed`]).
     fn from(values: Vec<T>) -> Self {
-        if values.len() * size_of::<T>() < HUGE_PAGE {
-            LargeArray {
-                storage: Storage::Heap(values),
-            }
-        } else {
-            Self::from_slice(&values)
+        LargeArray {
+            storage: Storage::Heap(values),
         }
     }
 }
