@@ -63,8 +63,10 @@ def test_limits_and_progress():
     assert [it.index for it in seen] == list(range(1, 8))
     assert all(isinstance(it, decide.Iteration) and it.max_change >= 0 for it in seen)
     # The result is still certified: its bounds meet those of the exact answer.
+    # At discount 0.999999 (c = 10^6) double precision certifies policy iteration's exact
+    # answer to about 2e-3 only: its status says so, and its bounds still hold.
     exact = model.solve("pi", tolerance=0)
-    assert exact.converged
+    assert exact.status == "precision_limit" and exact.report.policy_gap < 1e-2
     assert np.all(solution.lower <= exact.upper) and np.all(exact.lower <= solution.upper)
     # A time limit.
     solution = model.solve("vi", tolerance=0, time_limit=0.05)

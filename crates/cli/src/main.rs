@@ -234,6 +234,46 @@ enum Failure {
     Usage(anyhow::Error),
 }
 
+/// What a `.decide` model file looked like before it was read: the reader maps its big
+/// sections, so a change written into the file in place (not a new file renamed over it)
+/// would show through the map into the solve. Checked before any result is written.
+struct MappedModelStamp {
+    metadata: std::fs::Metadata,
+}
+
+impl MappedModelStamp {
+    fn take(path: &std::path::Path) -> Option<Self> {
+        if decide_io::Format::from_path(path) != Some(decide_io::Format::Binary) {
+            return None;
+        }
+        let metadata = std::fs::metadata(path).ok()?;
+        metadata.is_file().then_some(MappedModelStamp { metadata })
+    }
+
+    /// An error when the same file (not a replacement renamed over the path) changed size or
+    /// modification time since [`Self::take`].
+    fn check(&self, path: &std::path::Path) -> Result<(), Failure> {
+        let Ok(now) = std::fs::metadata(path) else {
+            return Ok(()); // removed or renamed away: the mapped file is unchanged
+        };
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            if (now.dev(), now.ino()) != (self.metadata.dev(), self.metadata.ino()) {
+                return Ok(()); // another file renamed over the path: ours is intact
+            }
+        }
+        if now.len() != self.metadata.len() || now.modified().ok() != self.metadata.modified().ok()
+        {
+            return Err(Failure::usage(format!(
+                "{}: the model file was written to while decide was solving it, so the result may mix two models and is not written; replace a model by renaming a new file over it (as `decide convert` and `decide generate` do), not by writing into it (`cp` over it)",
+                path.display()
+            )));
+        }
+        Ok(())
+    }
+}
+
 impl Failure {
     fn usage(message: impl Into<String>) -> Self {
         Failure::Usage(anyhow::anyhow!(message.into()))
@@ -470,13 +510,19 @@ fn solve(args: &SolveArgs) -> Result<bool, Failure> {
         }
         return robust::solve(args, &limits);
     }
-    let model = decide_io::read_model(
-        &args.model.model,
-        &ReadOptions {
-            f32_probabilities: rounded,
-            ..read_options(&args.model.read)?
-        },
-    )?;
+    let options = ReadOptions {
+        f32_probabilities: rounded,
+        ..read_options(&args.model.read)?
+    };
+    let stamp = MappedModelStamp::take(&args.model.model);
+    // With f32 probabilities, the exact ones are read again from the same open file.
+    let (model, mut exact_outcomes) = if rounded {
+        let (model, exact) =
+            decide_io::read_model_with_exact_outcomes(&args.model.model, &options)?;
+        (model, Some(exact))
+    } else {
+        (decide_io::read_model(&args.model.model, &options)?, None)
+    };
     let path = &args.model.model;
     let objective = args.objective.resolve(&model, path)?;
     if rounded && !matches!(objective.criterion, Criterion::Discounted { .. }) {
@@ -508,15 +554,14 @@ fn solve(args: &SolveArgs) -> Result<bool, Failure> {
                 &mut observer,
             )
         }
-        _ if rounded => {
-            let mut exact = decide_io::binary::ExactOutcomes::open(path)?;
+        _ if let Some(exact) = exact_outcomes.as_mut() => {
             decide_solve::mixed_precision::solve_mixed_precision(
                 &problem,
                 args.algorithm,
                 &limits,
                 &mut observer,
                 &interrupt,
-                &mut exact,
+                exact,
             )
         }
         _ => decide_solve::solve_with(&problem, args.algorithm, &limits, &mut observer, &interrupt),
@@ -528,6 +573,9 @@ fn solve(args: &SolveArgs) -> Result<bool, Failure> {
         ))
     })?;
     drop(observer);
+    if let Some(stamp) = stamp {
+        stamp.check(path)?;
+    }
 
     let path_text = decide_io::display_name(path).into_owned();
     if let Some(output) = &args.output {
@@ -834,5 +882,37 @@ fn convert(input: &Path, output: &Path, read: &ReadArgs) -> Result<(), Failure> 
             "{}: can only write .json and .decide models",
             output.display()
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MappedModelStamp;
+    use std::time::{Duration, SystemTime};
+
+    #[test]
+    fn a_model_written_in_place_is_caught_and_one_renamed_over_it_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.decide");
+        std::fs::write(&path, b"first model bytes").unwrap();
+        let stamp = MappedModelStamp::take(&path).expect("a regular .decide file");
+        assert!(stamp.check(&path).is_ok(), "unchanged");
+
+        // Same length, written in place (as `cp` or `dd conv=notrunc` would).
+        let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        std::io::Write::write_all(&mut &file, b"other model bytes").unwrap();
+        file.set_modified(SystemTime::now() + Duration::from_secs(5))
+            .unwrap();
+        drop(file);
+        assert!(stamp.check(&path).is_err(), "written in place");
+
+        // A new file renamed over the path leaves the first one (the mapped one) intact.
+        let stamp = MappedModelStamp::take(&path).unwrap();
+        let new = dir.path().join("new.decide");
+        std::fs::write(&new, b"a longer, different model").unwrap();
+        std::fs::rename(&new, &path).unwrap();
+        assert!(stamp.check(&path).is_ok(), "replaced by rename");
+
+        assert!(MappedModelStamp::take(&dir.path().join("m.csv")).is_none());
     }
 }

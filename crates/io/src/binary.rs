@@ -270,13 +270,40 @@ fn padded(size: u64) -> Option<u64> {
 /// Reads a `.decide` file. The file length is checked against the header before anything
 /// is allocated; `options.probability_tolerance` overrides the tolerance stored in the file.
 pub fn read(path: &Path, options: &ReadOptions) -> Result<LoadedModel, ReadError> {
-    let io_error = |e: io::Error| ReadError::new(path, None, ReadErrorKind::Io(e));
-    let file = File::open(path).map_err(io_error)?;
-    let metadata = file.metadata().map_err(io_error)?;
-    let length = metadata.len();
-    // Only a regular file can be mapped (not a pipe or a device named on the command line).
-    let mappable = metadata.is_file().then_some(&file);
-    read_stream(path, &file, Some(length), mappable, options)
+    let file = File::open(path).map_err(|e| io_at(path, e))?;
+    read_open(path, &file, options)
+}
+
+/// [`read`], and the same open file's exact outcomes, for a model read with
+/// `options.f32_probabilities` (see `decide_solve::mixed_precision`): reading the file once
+/// more by its name could find another file renamed over it meanwhile.
+pub fn read_with_exact_outcomes(
+    path: &Path,
+    options: &ReadOptions,
+) -> Result<(LoadedModel, ExactOutcomes), ReadError> {
+    let file = File::open(path).map_err(|e| io_at(path, e))?;
+    if !file.metadata().map_err(|e| io_at(path, e))?.is_file() {
+        return Err(ReadError::new(
+            path,
+            None,
+            ReadErrorKind::Usage(
+                "--probabilities f32 reads the exact probabilities again for the certificate: it needs a regular .decide file, not a pipe or a device".into(),
+            ),
+        ));
+    }
+    let model = read_open(path, &file, options)?;
+    let outcomes = ExactOutcomes::from_file(path, file)?;
+    Ok((model, outcomes))
+}
+
+fn read_open(path: &Path, file: &File, options: &ReadOptions) -> Result<LoadedModel, ReadError> {
+    let metadata = file.metadata().map_err(|e| io_at(path, e))?;
+    if !metadata.is_file() {
+        // A pipe or a device named on the command line: its length says nothing, so it is
+        // read as a stream (like standard input), and never mapped.
+        return read_stream(path, file, None, None, options);
+    }
+    read_stream(path, file, Some(metadata.len()), Some(file), options)
 }
 
 /// Reads a `.decide` model from a stream of unknown length (standard input): arrays grow only
@@ -675,8 +702,9 @@ impl<R: Read> Sections<'_, R> {
 /// order — read again from the file, a block at a time: what certifies a solve of the model
 /// held with `f32` probabilities without holding the exact values in memory.
 pub struct ExactOutcomes {
-    next: io::BufReader<File>,
-    probability: io::BufReader<File>,
+    /// The file the model was loaded from (the same open file, so a file renamed over the
+    /// path meanwhile changes nothing), read at explicit offsets.
+    file: File,
     next_at: u64,
     probability_at: u64,
     n_transitions: u64,
@@ -687,35 +715,51 @@ pub struct ExactOutcomes {
 impl ExactOutcomes {
     /// Opens `path` (a `.decide` file) at its first outcome.
     pub fn open(path: &Path) -> Result<Self, ReadError> {
-        let io_error = |e: io::Error| io_at(path, e);
+        let file = File::open(path).map_err(|e| io_at(path, e))?;
+        Self::from_file(path, file)
+    }
+
+    /// The outcomes of the open `.decide` file `file` (`path` names it in messages).
+    pub fn from_file(path: &Path, file: File) -> Result<Self, ReadError> {
         let invalid = |message: String| ReadError::new(path, None, ReadErrorKind::Format(message));
-        let mut file = File::open(path).map_err(io_error)?;
         let mut raw_header = [0u8; HEADER_BYTES];
-        read_exact_or_truncated(&mut file, &mut raw_header, 0).map_err(|e| e.at(path))?;
+        read_at(&file, &mut raw_header, 0).map_err(|e| match e.kind() {
+            io::ErrorKind::UnexpectedEof => invalid(format!(
+                "truncated: shorter than the {HEADER_BYTES}-byte header"
+            )),
+            _ => io_at(path, e),
+        })?;
         let header = Header::decode(&raw_header).map_err(invalid)?;
         let layout = || invalid("the header claims sizes beyond any file".into());
-        let next_at = header.section_start(4).ok_or_else(layout)?;
-        let probability_at = header.section_start(5).ok_or_else(layout)?;
-        let mut outcomes = ExactOutcomes {
-            next: io::BufReader::with_capacity(1 << 20, File::open(path).map_err(io_error)?),
-            probability: io::BufReader::with_capacity(1 << 20, file),
-            next_at,
-            probability_at,
+        Ok(ExactOutcomes {
+            file,
+            next_at: header.section_start(4).ok_or_else(layout)?,
+            probability_at: header.section_start(5).ok_or_else(layout)?,
             n_transitions: header.n_transitions,
             position: 0,
             bytes: Vec::new(),
-        };
-        decide_core::model::OutcomeSource::rewind(&mut outcomes).map_err(io_error)?;
-        Ok(outcomes)
+        })
+    }
+}
+
+/// Fills `buf` from byte `offset` of `file`, leaving the file's position alone where the
+/// platform can (Unix `pread`).
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+    }
+    #[cfg(not(unix))]
+    {
+        use std::io::Seek;
+        let mut file = file;
+        file.seek(io::SeekFrom::Start(offset))?;
+        file.read_exact(buf)
     }
 }
 
 impl decide_core::model::OutcomeSource for ExactOutcomes {
     fn rewind(&mut self) -> io::Result<()> {
-        use std::io::Seek;
-        self.next.seek(io::SeekFrom::Start(self.next_at))?;
-        self.probability
-            .seek(io::SeekFrom::Start(self.probability_at))?;
         self.position = 0;
         Ok(())
     }
@@ -729,12 +773,21 @@ impl decide_core::model::OutcomeSource for ExactOutcomes {
             ));
         }
         self.bytes.resize(count * 8, 0);
-        self.next.read_exact(&mut self.bytes[..count * 4])?;
-        for (n, b) in next.iter_mut().zip(self.bytes.chunks_exact(4)) {
+        let next_bytes = &mut self.bytes[..count * 4];
+        read_at(&self.file, next_bytes, self.next_at + 4 * self.position)?;
+        for (n, b) in next.iter_mut().zip(next_bytes.chunks_exact(4)) {
             *n = u32::from_le_bytes(b.try_into().expect("4 bytes"));
         }
-        self.probability.read_exact(&mut self.bytes[..count * 8])?;
-        for (p, b) in probability.iter_mut().zip(self.bytes.chunks_exact(8)) {
+        let probability_bytes = &mut self.bytes[..count * 8];
+        read_at(
+            &self.file,
+            probability_bytes,
+            self.probability_at + 8 * self.position,
+        )?;
+        for (p, b) in probability
+            .iter_mut()
+            .zip(probability_bytes.chunks_exact(8))
+        {
             *p = f64::from_le_bytes(b.try_into().expect("8 bytes"));
         }
         self.position += count as u64;

@@ -71,3 +71,69 @@ fn a_corrupted_byte_in_a_mapped_section_fails_the_checksum() {
         "{error}"
     );
 }
+
+#[test]
+fn exact_outcomes_come_from_the_file_that_was_loaded_even_if_another_is_renamed_over_it() {
+    use decide_core::model::OutcomeSource;
+    let mdp = model();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.decide");
+    let mut bytes = Vec::new();
+    binary::write_to(&mut bytes, &mdp, None, None).unwrap();
+    std::fs::write(&path, &bytes).unwrap();
+    let options = ReadOptions {
+        f32_probabilities: true,
+        ..ReadOptions::default()
+    };
+    let (loaded, mut exact) = binary::read_with_exact_outcomes(&path, &options).unwrap();
+    assert_eq!(loaded.mdp.n_transitions(), mdp.n_transitions());
+
+    // Another model (other seed) renamed over the path, as `decide convert` would.
+    let other = compile(
+        &SplitMixSparse {
+            n_states: 30_000,
+            n_actions: 4,
+            n_successors: 5,
+            seed: 8,
+        },
+        true,
+    )
+    .unwrap();
+    let mut other_bytes = Vec::new();
+    binary::write_to(&mut other_bytes, &other, None, None).unwrap();
+    let new = dir.path().join("new.decide");
+    std::fs::write(&new, &other_bytes).unwrap();
+    std::fs::rename(&new, &path).unwrap();
+
+    let csr = mdp.csr();
+    let n = mdp.n_transitions();
+    let (mut next, mut probability) = (vec![0u32; n], vec![0f64; n]);
+    exact.rewind().unwrap();
+    for (nb, pb) in next.chunks_mut(70_000).zip(probability.chunks_mut(70_000)) {
+        exact.read(nb, pb).unwrap();
+    }
+    assert_eq!(&next[..], &csr.next[..]);
+    assert_eq!(Some(&probability[..]), csr.probability.exact());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_pipe_named_as_a_model_is_read_as_a_stream() {
+    let mdp = model();
+    let mut bytes = Vec::new();
+    binary::write_to(&mut bytes, &mdp, None, None).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pipe.decide");
+    let made = std::process::Command::new("mkfifo").arg(&path).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("no mkfifo here: skipped");
+        return;
+    }
+    let writer = {
+        let path = path.clone();
+        std::thread::spawn(move || std::fs::write(path, bytes).unwrap())
+    };
+    let read = binary::read(&path, &ReadOptions::default()).expect("the pipe reads");
+    writer.join().unwrap();
+    assert_eq!(read.mdp, mdp);
+}

@@ -352,10 +352,28 @@ fn run_loop(
         sweeps += 1;
     }
     let stats = stats.expect("set just above");
-    if !stats.is_finite() {
+    if !stats.is_finite() || !solver.current().backup.iter().all(|v| v.is_finite()) {
         return Err(SolveError::NonFinite { iterations });
     }
     let bounds = problem.bounds(&stats);
+    if !bounds.certificate.policy_gap.is_finite() {
+        // Values near the largest float: the bounds overflow, and certify nothing.
+        return Err(SolveError::NonFinite { iterations });
+    }
+    // A stable policy (policy iteration's exact stop) whose certified gap is still above the
+    // tolerance — values so large that their rounding exceeds it — has not met the promise
+    // "certified within the tolerance": say so, as the iterative methods do. A bit-exact
+    // fixed point (`T V = V`, residual 0) stays converged: only the rounding allowance of its
+    // bounds is left, and no method can do better.
+    let certificate = &bounds.certificate;
+    let status = if status == Status::Converged
+        && !(certificate.policy_gap <= limits.tolerance)
+        && certificate.residual != 0.0
+    {
+        Status::PrecisionLimit
+    } else {
+        status
+    };
     let (values, policy, lower, upper) = certified_solution(problem, solver.current(), &bounds);
     let report = Report {
         algorithm: solver.name(),

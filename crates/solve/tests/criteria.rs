@@ -506,3 +506,60 @@ fn relative_value_iteration_with_tolerance_zero_stops_at_the_precision_limit() {
     // Most of these brackets never close exactly (the reported case).
     assert!(at_precision_limit >= 4, "{at_precision_limit}");
 }
+
+/// A random 200-state model whose first outcome's reward is `huge`: values of order
+/// `huge/(1−γ)`, whose rounding alone exceeds a 1e-6 tolerance.
+fn with_huge_reward(huge: f64) -> TabularMdp {
+    let generator = decide_core::generate::SplitMixSparse {
+        n_states: 200,
+        n_actions: 3,
+        n_successors: 4,
+        seed: 3,
+    };
+    let mut b = MdpBuilder::new();
+    let mut first = true;
+    generator
+        .for_each_row(|s, a, n, p, r| {
+            let r = if first { huge } else { r };
+            first = false;
+            b.add(s.into(), a.into(), n.into(), p, r)
+        })
+        .unwrap();
+    b.build().unwrap().0
+}
+
+#[test]
+fn no_method_calls_converged_what_rounding_keeps_above_the_tolerance() {
+    let mdp = with_huge_reward(1e10);
+    let problem = Problem::new(&mdp, Objective::discounted(Sense::Maximize, 0.99).unwrap());
+    let limits = Limits {
+        tolerance: 1e-6,
+        ..Limits::default()
+    };
+    for algorithm in [
+        Algorithm::PolicyIteration,
+        Algorithm::ValueIteration,
+        Algorithm::ModifiedPolicyIteration,
+    ] {
+        let s = solve(&problem, algorithm, &limits).unwrap();
+        let gap = s.report.certificate.policy_gap;
+        assert!(
+            gap > 1e-6,
+            "{algorithm}: rounding alone is above 1e-6, gap {gap}"
+        );
+        assert_eq!(s.report.status, Status::PrecisionLimit, "{algorithm}");
+    }
+}
+
+#[test]
+fn rewards_near_the_largest_float_are_an_error_not_a_certificate() {
+    let mdp = with_huge_reward(1e308);
+    let problem = Problem::new(&mdp, Objective::discounted(Sense::Maximize, 0.99).unwrap());
+    for algorithm in [Algorithm::PolicyIteration, Algorithm::ValueIteration] {
+        let error = solve(&problem, algorithm, &limits()).expect_err("no finite certificate");
+        assert!(
+            error.to_string().contains("no longer finite"),
+            "{algorithm}: {error}"
+        );
+    }
+}
