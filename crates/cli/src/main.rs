@@ -533,6 +533,19 @@ fn solve(args: &SolveArgs) -> Result<bool, Failure> {
     }
     check_algorithm(args.algorithm, &objective)?;
     check_stage_memory(&objective, model.mdp.n_states())?;
+    if let Criterion::Discounted { discount } = objective.criterion {
+        // Sums allowed off 1 by a loose --probability-tolerance can make γ·Σp reach 1: then
+        // the Bellman operator need not contract, value iteration need not converge and
+        // policy iteration can cycle for ever.
+        let deviation = model.summary.max_probability_sum_deviation;
+        if discount * (1.0 + deviation) >= 1.0 {
+            return Err(Failure::Model(anyhow::anyhow!(
+                "{}: probability sums are off 1 by up to {deviation:.3e}, so with discount {discount} a row's discounted sum can reach {:.6}: the discounted criterion needs it below 1 (fix the probabilities, or lower the discount)",
+                decide_io::display_name(path),
+                discount * (1.0 + deviation)
+            )));
+        }
+    }
     let (sense, discount) = (objective.sense, objective.discount());
     let problem = Problem::new(&model.mdp, objective);
     let mut observer = progress::Progress::new(!args.quiet && std::io::stderr().is_terminal());

@@ -831,3 +831,40 @@ fn multichain_summary_gives_each_class_and_state_its_gain() {
     );
     assert_eq!(json["report"]["status"], "multichain");
 }
+
+#[test]
+fn sums_loose_enough_to_stop_the_contraction_are_refused_even_from_a_decide_file() {
+    // forest_S3 with one row summing to 1.05, accepted by a loose --probability-tolerance:
+    // at discount 0.99 a row's discounted sum reaches 1.0395, so no method may be trusted
+    // (policy iteration cycled for ever on it).
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(testdata("mdp/forest_S3.transitions.csv")).unwrap();
+    assert!(text.contains("\n0,0,1,0.9,"));
+    let csv = dir.path().join("f.transitions.csv");
+    std::fs::write(&csv, text.replacen("\n0,0,1,0.9,", "\n0,0,1,0.95,", 1)).unwrap();
+    std::fs::copy(
+        testdata("mdp/forest_S3.meta.json"),
+        dir.path().join("f.meta.json"),
+    )
+    .unwrap();
+    let binary = dir.path().join("f.decide");
+    let (csv, binary) = (csv.to_str().unwrap(), binary.to_str().unwrap());
+    check(
+        &["convert", "--probability-tolerance", "0.1", csv, binary],
+        0,
+    );
+    for args in [
+        vec!["solve", binary],
+        vec!["solve", csv, "--probability-tolerance", "0.1"],
+        vec!["solve", binary, "--algorithm", "pi"],
+    ] {
+        let out = check(&args, 1);
+        assert!(
+            stderr(&out).contains("discounted sum can reach 1.0395"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    // A discount low enough keeps the contraction: solved.
+    check(&["solve", binary, "--discount", "0.9"], 0);
+}
