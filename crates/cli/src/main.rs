@@ -234,44 +234,74 @@ enum Failure {
     Usage(anyhow::Error),
 }
 
-/// What a `.decide` model file looked like before it was read: the reader maps its big
-/// sections, so a change written into the file in place (not a new file renamed over it)
-/// would show through the map into the solve. Checked before any result is written.
+/// The `.decide` model file a solve maps (`ReadOptions::map_file`), held open with what it
+/// looked like before it was read. A change written into it in place (not a new file renamed
+/// over the path, which leaves this one intact) shows through the map into the solve: the
+/// solve checks this before writing any result, and when the solve failed or panicked.
 struct MappedModelStamp {
+    file: std::fs::File,
     metadata: std::fs::Metadata,
 }
 
 impl MappedModelStamp {
+    /// `None` for anything but a regular `.decide` file (those are read, not mapped).
     fn take(path: &std::path::Path) -> Option<Self> {
         if decide_io::Format::from_path(path) != Some(decide_io::Format::Binary) {
             return None;
         }
-        let metadata = std::fs::metadata(path).ok()?;
-        metadata.is_file().then_some(MappedModelStamp { metadata })
+        let file = std::fs::File::open(path).ok()?;
+        let metadata = file.metadata().ok()?;
+        metadata
+            .is_file()
+            .then_some(MappedModelStamp { file, metadata })
     }
 
-    /// An error when the same file (not a replacement renamed over the path) changed size or
+    /// Whether this file (wherever it has been renamed or unlinked since) changed size or
     /// modification time since [`Self::take`].
-    fn check(&self, path: &std::path::Path) -> Result<(), Failure> {
-        let Ok(now) = std::fs::metadata(path) else {
-            return Ok(()); // removed or renamed away: the mapped file is unchanged
-        };
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::MetadataExt;
-            if (now.dev(), now.ino()) != (self.metadata.dev(), self.metadata.ino()) {
-                return Ok(()); // another file renamed over the path: ours is intact
-            }
-        }
-        if now.len() != self.metadata.len() || now.modified().ok() != self.metadata.modified().ok()
-        {
-            return Err(Failure::usage(format!(
-                "{}: the model file was written to while decide was solving it, so the result may mix two models and is not written; replace a model by renaming a new file over it (as `decide convert` and `decide generate` do), not by writing into it (`cp` over it)",
-                path.display()
-            )));
-        }
-        Ok(())
+    fn changed(&self) -> bool {
+        self.file.metadata().map_or(true, |now| {
+            now.len() != self.metadata.len() || now.modified().ok() != self.metadata.modified().ok()
+        })
     }
+
+    fn error(path: &std::path::Path) -> Failure {
+        Failure::usage(format!(
+            "{}: the model file was written to while decide was solving it, so the result may mix two models and is not written; replace a model by renaming a new file over it (as `decide convert` and `decide generate` do), not by writing into it (`cp` over it)",
+            path.display()
+        ))
+    }
+}
+
+/// The message of a panic caught by [`catch_panic_if`], printed only if it is re-raised.
+static CAUGHT_PANIC: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Runs `f`; when `catch`, a panic in it is caught (its message kept, not printed) so that the
+/// caller can first look for an outside cause — a mapped model file written to meanwhile —
+/// and otherwise re-raise it with [`resume_panic`].
+fn catch_panic_if<T>(
+    catch: bool,
+    f: impl FnOnce() -> T,
+) -> Result<T, Box<dyn std::any::Any + Send>> {
+    if !catch {
+        return Ok(f());
+    }
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|info| {
+        if let Ok(mut caught) = CAUGHT_PANIC.lock() {
+            caught.get_or_insert_with(|| info.to_string());
+        }
+    }));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    std::panic::set_hook(previous);
+    result
+}
+
+/// Prints the message of the panic [`catch_panic_if`] caught and re-raises it.
+fn resume_panic(panic: Box<dyn std::any::Any + Send>) -> ! {
+    if let Some(message) = CAUGHT_PANIC.lock().ok().and_then(|mut m| m.take()) {
+        eprintln!("{message}");
+    }
+    std::panic::resume_unwind(panic)
 }
 
 impl Failure {
@@ -462,6 +492,7 @@ fn read_options(args: &ReadArgs) -> Result<ReadOptions, Failure> {
     Ok(ReadOptions {
         probability_tolerance: args.probability_tolerance,
         f32_probabilities: false,
+        map_file: false,
     })
 }
 
@@ -510,11 +541,15 @@ fn solve(args: &SolveArgs) -> Result<bool, Failure> {
         }
         return robust::solve(args, &limits);
     }
+    // A regular .decide file is mapped, not copied, and watched (see MappedModelStamp). The
+    // reader opens the path again: a file renamed over it between the two opens would go
+    // unwatched, a window of microseconds.
+    let stamp = MappedModelStamp::take(&args.model.model);
     let options = ReadOptions {
         f32_probabilities: rounded,
+        map_file: stamp.is_some(),
         ..read_options(&args.model.read)?
     };
-    let stamp = MappedModelStamp::take(&args.model.model);
     // With f32 probabilities, the exact ones are read again from the same open file.
     let (model, mut exact_outcomes) = if rounded {
         let (model, exact) =
@@ -550,14 +585,17 @@ fn solve(args: &SolveArgs) -> Result<bool, Failure> {
     let problem = Problem::new(&model.mdp, objective);
     let mut observer = progress::Progress::new(!args.quiet && std::io::stderr().is_terminal());
     let interrupt = install_interrupt_handler();
-    let solution = match objective.criterion {
+    if matches!(objective.criterion, Criterion::FiniteHorizon { .. })
+        && model.is_stage_dependent()
+        && args.algorithm != Algorithm::Auto
+    {
+        return Err(Failure::usage(format!(
+            "--algorithm {}: a stage-dependent model is solved by backward induction (drop --algorithm)",
+            args.algorithm.as_str()
+        )));
+    }
+    let solved = catch_panic_if(stamp.is_some(), || match objective.criterion {
         Criterion::FiniteHorizon { horizon, discount } if model.is_stage_dependent() => {
-            if args.algorithm != Algorithm::Auto {
-                return Err(Failure::usage(format!(
-                    "--algorithm {}: a stage-dependent model is solved by backward induction (drop --algorithm)",
-                    args.algorithm.as_str()
-                )));
-            }
             decide_solve::finite::backward_induction(
                 &model.stages(),
                 horizon,
@@ -578,17 +616,16 @@ fn solve(args: &SolveArgs) -> Result<bool, Failure> {
             )
         }
         _ => decide_solve::solve_with(&problem, args.algorithm, &limits, &mut observer, &interrupt),
-    }
-    .map_err(|e| {
-        Failure::Model(anyhow::anyhow!(
-            "{}: {e}",
-            decide_io::display_name(path)
-        ))
-    })?;
+    });
     drop(observer);
-    if let Some(stamp) = stamp {
-        stamp.check(path)?;
+    // Whatever the solve gave — a result, an error, a panic — a model written in place during
+    // it explains it, and nothing from it is trusted.
+    if stamp.as_ref().is_some_and(MappedModelStamp::changed) {
+        return Err(MappedModelStamp::error(path));
     }
+    let solution = solved
+        .unwrap_or_else(|panic| resume_panic(panic))
+        .map_err(|e| Failure::Model(anyhow::anyhow!("{}: {e}", decide_io::display_name(path))))?;
 
     let path_text = decide_io::display_name(path).into_owned();
     if let Some(output) = &args.output {
@@ -909,22 +946,24 @@ mod tests {
         let path = dir.path().join("m.decide");
         std::fs::write(&path, b"first model bytes").unwrap();
         let stamp = MappedModelStamp::take(&path).expect("a regular .decide file");
-        assert!(stamp.check(&path).is_ok(), "unchanged");
+        assert!(!stamp.changed(), "unchanged");
 
-        // Same length, written in place (as `cp` or `dd conv=notrunc` would).
-        let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
-        std::io::Write::write_all(&mut &file, b"other model bytes").unwrap();
-        file.set_modified(SystemTime::now() + Duration::from_secs(5))
-            .unwrap();
-        drop(file);
-        assert!(stamp.check(&path).is_err(), "written in place");
-
-        // A new file renamed over the path leaves the first one (the mapped one) intact.
-        let stamp = MappedModelStamp::take(&path).unwrap();
+        // A new file renamed over the path leaves the watched one (the mapped one) intact.
         let new = dir.path().join("new.decide");
         std::fs::write(&new, b"a longer, different model").unwrap();
         std::fs::rename(&new, &path).unwrap();
-        assert!(stamp.check(&path).is_ok(), "replaced by rename");
+        assert!(!stamp.changed(), "replaced by rename");
+
+        // Same length, written in place (as `cp` or `dd conv=notrunc` would), then renamed
+        // away: still caught, the watch follows the open file.
+        let stamp = MappedModelStamp::take(&path).unwrap();
+        let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        std::io::Write::write_all(&mut &file, b"other model bytes, same length!!").unwrap();
+        file.set_modified(SystemTime::now() + Duration::from_secs(5))
+            .unwrap();
+        drop(file);
+        std::fs::rename(&path, dir.path().join("moved.decide")).unwrap();
+        assert!(stamp.changed(), "written in place, then moved");
 
         assert!(MappedModelStamp::take(&dir.path().join("m.csv")).is_none());
     }

@@ -45,8 +45,10 @@
 //! Errors name the file and say what is wrong; a truncated or corrupted file is an invalid
 //! model (exit 1), never a panic.
 //!
-//! **Loading maps rather than copies** the big sections of a file on disk (those of 2 MiB
-//! and more, on a little-endian 64-bit machine, where the stored bytes are the machine's own):
+//! **With `ReadOptions::map_file`, loading maps rather than copies** the big sections of a
+//! file on disk (those of 2 MiB and more, on a little-endian 64-bit machine, where the stored
+//! bytes are the machine's own; `decide solve` asks for it and watches the file, every other
+//! reader copies):
 //! each becomes a private, copy-on-write map of the file ([`map_section`]), so the arrays are
 //! the page cache's pages — no copy, and no fresh memory to fault in, which on a virtual
 //! machine that hands freed memory back to its host costs more than the copy (measured: 1 s
@@ -303,7 +305,8 @@ fn read_open(path: &Path, file: &File, options: &ReadOptions) -> Result<LoadedMo
         // read as a stream (like standard input), and never mapped.
         return read_stream(path, file, None, None, options);
     }
-    read_stream(path, file, Some(metadata.len()), Some(file), options)
+    let mappable = options.map_file.then_some(file);
+    read_stream(path, file, Some(metadata.len()), mappable, options)
 }
 
 /// Reads a `.decide` model from a stream of unknown length (standard input): arrays grow only

@@ -73,6 +73,11 @@ pub struct ReadOptions {
     /// others refuse it). The model is then an approximation, for
     /// `decide_solve::mixed_precision`, which certifies against the file's exact values.
     pub f32_probabilities: bool,
+    /// Map the big sections of a `.decide` file instead of copying them (no copy, no fresh
+    /// memory: see `binary`). Then the model is only as stable as the file: a caller that
+    /// sets it must check the file was not written in place before trusting a result (as
+    /// `decide solve` does). Off by default.
+    pub map_file: bool,
 }
 
 /// A model as read from a file: the compiled MDP plus what the file said about solving it.

@@ -1,5 +1,5 @@
-//! The `.decide` reader maps the big sections of a file instead of copying them: the model it
-//! gives must be the one that was written, the same as the copying reader's (standard input),
+//! With `map_file`, the `.decide` reader maps the big sections of a file instead of copying
+//! them: the model it gives must be the one that was written, the same as the copying reader's,
 //! and a corrupted byte inside a mapped section must still fail the checksum.
 
 use decide_core::generate::{SplitMixSparse, compile};
@@ -19,6 +19,14 @@ fn model() -> decide_core::TabularMdp {
     compile(&generator, true).expect("valid parameters")
 }
 
+/// Reading with maps, as `decide solve` does.
+fn mapped_options() -> ReadOptions {
+    ReadOptions {
+        map_file: true,
+        ..ReadOptions::default()
+    }
+}
+
 #[test]
 fn mapped_sections_read_back_the_written_model() {
     let mdp = model();
@@ -28,8 +36,10 @@ fn mapped_sections_read_back_the_written_model() {
     binary::write_to(&mut bytes, &mdp, Some(0.95), None).unwrap();
     std::fs::write(&path, &bytes).unwrap();
 
-    let options = ReadOptions::default();
+    let options = mapped_options();
     let mapped = binary::read(&path, &options).expect("the file reads");
+    let copied = binary::read(&path, &ReadOptions::default()).expect("the file reads");
+    assert_eq!(mapped, copied);
     let streamed =
         binary::read_from(&path, Cursor::new(&bytes), &options).expect("the stream reads");
     assert_eq!(mapped.mdp, mdp);
@@ -41,7 +51,7 @@ fn mapped_sections_read_back_the_written_model() {
         &path,
         &ReadOptions {
             f32_probabilities: true,
-            ..ReadOptions::default()
+            ..mapped_options()
         },
     )
     .expect("the f32 read");
@@ -65,7 +75,7 @@ fn a_corrupted_byte_in_a_mapped_section_fails_the_checksum() {
     let at = bytes.len() / 2;
     bytes[at] ^= 0x10;
     std::fs::write(&path, &bytes).unwrap();
-    let error = binary::read(&path, &ReadOptions::default()).expect_err("corrupted");
+    let error = binary::read(&path, &mapped_options()).expect_err("corrupted");
     assert!(
         matches!(&error.kind, ReadErrorKind::Format(m) if m.contains("corrupted")),
         "{error}"
@@ -83,7 +93,7 @@ fn exact_outcomes_come_from_the_file_that_was_loaded_even_if_another_is_renamed_
     std::fs::write(&path, &bytes).unwrap();
     let options = ReadOptions {
         f32_probabilities: true,
-        ..ReadOptions::default()
+        ..mapped_options()
     };
     let (loaded, mut exact) = binary::read_with_exact_outcomes(&path, &options).unwrap();
     assert_eq!(loaded.mdp.n_transitions(), mdp.n_transitions());
@@ -133,7 +143,7 @@ fn a_pipe_named_as_a_model_is_read_as_a_stream() {
         let path = path.clone();
         std::thread::spawn(move || std::fs::write(path, bytes).unwrap())
     };
-    let read = binary::read(&path, &ReadOptions::default()).expect("the pipe reads");
+    let read = binary::read(&path, &mapped_options()).expect("the pipe reads");
     writer.join().unwrap();
     assert_eq!(read.mdp, mdp);
 }
