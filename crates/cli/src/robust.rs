@@ -174,6 +174,7 @@ fn setup(
     let spec = args.ambiguity.expect("called with --ambiguity");
     let path = &model_args.model;
     let model = load(model_args)?;
+    check_distributions(&model, path)?;
     let objective = objective.resolve(&model, path)?;
     if !matches!(objective.criterion, Criterion::Discounted { .. }) {
         return Err(Failure::usage(format!(
@@ -214,6 +215,7 @@ fn setup(
         let options = read_options(&model_args.read)?;
         for file in &args.family {
             let other = decide_io::read_model(file, &options)?;
+            check_distributions(&other, file)?;
             if other.is_stage_dependent() {
                 return Err(Failure::usage(format!(
                     "{}: a family takes stationary models",
@@ -314,6 +316,26 @@ fn write_json(path: &Path, value: &serde_json::Value) -> Result<(), Failure> {
 }
 
 /// `decide solve MODEL --ambiguity ...`. Returns whether it converged.
+/// How far from 1 a pair's probabilities may sum in a robust solve: nature's choices are
+/// built from them and must be distributions (`robust::operator` checks them at 1e-7).
+const DISTRIBUTION_TOLERANCE: f64 = 1e-7;
+
+/// Refuses a model a loose `--probability-tolerance` (or a file built with one) let in with
+/// sums too far from 1 for the ambiguity sets to be sets of distributions.
+fn check_distributions(
+    model: &decide_io::LoadedModel,
+    path: &std::path::Path,
+) -> Result<(), Failure> {
+    let deviation = model.summary.max_probability_sum_deviation;
+    if deviation > DISTRIBUTION_TOLERANCE {
+        return Err(Failure::Model(anyhow::anyhow!(
+            "{}: robust solves need each (state, action)'s probabilities to sum to 1 within {DISTRIBUTION_TOLERANCE:e} (nature chooses among distributions around them); they are off by up to {deviation:.3e}",
+            decide_io::display_name(path)
+        )));
+    }
+    Ok(())
+}
+
 pub fn solve(args: &crate::SolveArgs, limits: &Limits) -> Result<bool, Failure> {
     let robust = &args.robust;
     let s = setup(&args.model, &args.objective, robust)?;

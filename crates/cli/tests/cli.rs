@@ -867,4 +867,24 @@ fn sums_loose_enough_to_stop_the_contraction_are_refused_even_from_a_decide_file
     }
     // A discount low enough keeps the contraction: solved.
     check(&["solve", binary, "--discount", "0.9"], 0);
+    // Robust solves need distributions: refused, not a panic (nature's choices were built
+    // from these sums and failed their own check).
+    for ambiguity in ["l1:0.1", "kl:0.1"] {
+        let out = check(
+            &[
+                "solve",
+                binary,
+                "--ambiguity",
+                ambiguity,
+                "--discount",
+                "0.9",
+            ],
+            1,
+        );
+        assert!(
+            stderr(&out).contains("robust solves need"),
+            "{}",
+            stderr(&out)
+        );
+    }
 }
