@@ -315,7 +315,6 @@ fn write_json(path: &Path, value: &serde_json::Value) -> Result<(), Failure> {
     })?)
 }
 
-/// `decide solve MODEL --ambiguity ...`. Returns whether it converged.
 /// How far from 1 a pair's probabilities may sum in a robust solve: nature's choices are
 /// built from them and must be distributions (`robust::operator` checks them at 1e-7).
 const DISTRIBUTION_TOLERANCE: f64 = 1e-7;
@@ -336,6 +335,7 @@ fn check_distributions(
     Ok(())
 }
 
+/// `decide solve MODEL --ambiguity ...`. Returns whether it converged.
 pub fn solve(args: &crate::SolveArgs, limits: &Limits) -> Result<bool, Failure> {
     let robust = &args.robust;
     let s = setup(&args.model, &args.objective, robust)?;

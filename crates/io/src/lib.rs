@@ -119,7 +119,9 @@ impl LoadedModel {
 /// `-` reads standard input, whose format is told by its first bytes (see [`read_sniffed`]),
 /// named `<stdin>` in messages. (A file named `-` is `./-`.)
 pub fn read_model(path: &Path, options: &ReadOptions) -> Result<LoadedModel, ReadError> {
-    check_f32_source(path, options)?;
+    if options.f32_probabilities {
+        check_f32_source(path)?;
+    }
     if path.as_os_str() == STDIN_PATH {
         return read_sniffed(Path::new(STDIN_NAME), io::stdin().lock(), options);
     }
@@ -154,33 +156,25 @@ pub fn read_model_with_exact_outcomes(
     path: &Path,
     options: &ReadOptions,
 ) -> Result<(LoadedModel, binary::ExactOutcomes), ReadError> {
-    check_f32_source(
-        path,
-        &ReadOptions {
-            f32_probabilities: true,
-            ..options.clone()
-        },
-    )?;
+    check_f32_source(path)?;
     binary::read_with_exact_outcomes(path, options)
 }
 
 /// `--probabilities f32` needs a `.decide` file: the certificate reads its exact
 /// probabilities again.
-fn check_f32_source(path: &Path, options: &ReadOptions) -> Result<(), ReadError> {
-    if !options.f32_probabilities {
-        return Ok(());
-    }
-    let message = if path.as_os_str() == STDIN_PATH {
-        "--probabilities f32 reads the exact probabilities again for the certificate, which standard input cannot give: name the .decide file"
+fn check_f32_source(path: &Path) -> Result<(), ReadError> {
+    let (named, message) = if path.as_os_str() == STDIN_PATH {
+        (
+            Path::new(STDIN_NAME),
+            "--probabilities f32 reads the exact probabilities again for the certificate, which standard input cannot give: name the .decide file",
+        )
     } else if Format::from_path(path) != Some(Format::Binary) {
-        "--probabilities f32 needs a .decide model file (make one with `decide convert MODEL MODEL.decide`)"
+        (
+            path,
+            "--probabilities f32 needs a .decide model file (make one with `decide convert MODEL MODEL.decide`)",
+        )
     } else {
         return Ok(());
-    };
-    let named = if path.as_os_str() == STDIN_PATH {
-        Path::new(STDIN_NAME)
-    } else {
-        path
     };
     Err(ReadError::new(
         named,

@@ -9,14 +9,18 @@ use std::io::Cursor;
 
 /// 30 000 states × 4 actions × 5 outcomes: the next-state (2.4 MB), probability (4.8 MB) and
 /// outcome-reward sections are over the 2 MiB at which the reader maps.
-fn model() -> decide_core::TabularMdp {
+fn model_with_seed(seed: u64) -> decide_core::TabularMdp {
     let generator = SplitMixSparse {
         n_states: 30_000,
         n_actions: 4,
         n_successors: 5,
-        seed: 7,
+        seed,
     };
     compile(&generator, true).expect("valid parameters")
+}
+
+fn model() -> decide_core::TabularMdp {
+    model_with_seed(7)
 }
 
 /// Reading with maps, as `decide solve` does.
@@ -99,16 +103,7 @@ fn exact_outcomes_come_from_the_file_that_was_loaded_even_if_another_is_renamed_
     assert_eq!(loaded.mdp.n_transitions(), mdp.n_transitions());
 
     // Another model (other seed) renamed over the path, as `decide convert` would.
-    let other = compile(
-        &SplitMixSparse {
-            n_states: 30_000,
-            n_actions: 4,
-            n_successors: 5,
-            seed: 8,
-        },
-        true,
-    )
-    .unwrap();
+    let other = model_with_seed(8);
     let mut other_bytes = Vec::new();
     binary::write_to(&mut other_bytes, &other, None, None).unwrap();
     let new = dir.path().join("new.decide");
